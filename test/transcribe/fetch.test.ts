@@ -1,0 +1,348 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+
+import {
+  PermanentMediaError,
+  TransientError,
+} from "../../src/transcribe/errors.js";
+import { fetchMedia } from "../../src/transcribe/fetch.js";
+import type { FetchOptions } from "../../src/transcribe/fetch.js";
+import { dropAfter, payload, withServer } from "./http-server.js";
+
+const FAST: FetchOptions = { backoffMs: 1, maxBackoffMs: 5 };
+
+async function withTempDir(body: (dir: string) => Promise<void>) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "durascribe-fetch-"));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("an http download lands at dest with progress reported", async () => {
+  const media = payload(50_000);
+  await withServer(
+    (_req, res) => {
+      res.writeHead(200, { "content-length": media.length });
+      res.end(media);
+    },
+    async ({ url }) => {
+      await withTempDir(async (dir) => {
+        const seen: [number, number | undefined][] = [];
+        const dest = path.join(dir, "sub", "talk.mp4");
+        const got = await fetchMedia(`${url}/talk.mp4`, dest, {
+          onProgress: (bytes, total) => seen.push([bytes, total]),
+        });
+
+        assert.equal(got, dest);
+        assert.deepEqual(await readFile(dest), media);
+        assert.deepEqual(seen.at(-1), [media.length, media.length]);
+        assert.deepEqual(await readdir(path.join(dir, "sub")), ["talk.mp4"]);
+      });
+    },
+  );
+});
+
+test("a 404 is a permanent error naming the URL and status", async () => {
+  await withServer(
+    (_req, res) => res.writeHead(404).end("not here"),
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        const source = `${url}/missing.mp4`;
+        await assert.rejects(
+          fetchMedia(source, path.join(dir, "m.mp4"), FAST),
+          (err: unknown) =>
+            err instanceof PermanentMediaError &&
+            err.message.includes(source) &&
+            err.message.includes("404"),
+        );
+        assert.equal(requests.length, 1);
+        assert.deepEqual(await readdir(dir), []);
+      });
+    },
+  );
+});
+
+test("a 500 is retried and the next answer's body is kept", async () => {
+  const media = payload(1_000);
+  await withServer(
+    (_req, res, i) => {
+      if (i === 0) res.writeHead(500).end("oops");
+      else res.writeHead(200).end(media);
+    },
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        const dest = path.join(dir, "m.mp4");
+        await fetchMedia(`${url}/m.mp4`, dest, FAST);
+
+        assert.equal(requests.length, 2);
+        assert.deepEqual(await readFile(dest), media);
+      });
+    },
+  );
+});
+
+test("persistent 503s give up after maxAttempts as a transient error", async () => {
+  await withServer(
+    (_req, res) => res.writeHead(503).end(),
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        await assert.rejects(
+          fetchMedia(`${url}/m.mp4`, path.join(dir, "m.mp4"), {
+            ...FAST,
+            maxAttempts: 3,
+          }),
+          (err: unknown) =>
+            err instanceof TransientError && /gave up after 3/.test(err.message),
+        );
+        assert.equal(requests.length, 3);
+        assert.deepEqual(await readdir(dir), []);
+      });
+    },
+  );
+});
+
+test("a dropped connection resumes with a Range request and exact bytes", async () => {
+  const media = payload(200_000);
+  const headers = { "accept-ranges": "bytes", etag: '"v1"' };
+  await withServer(
+    (req, res, i) => {
+      if (i === 0) {
+        res.writeHead(200, { ...headers, "content-length": media.length });
+        dropAfter(res, media.subarray(0, 80_000));
+        return;
+      }
+      const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? "")?.[1]);
+      res.writeHead(206, {
+        ...headers,
+        "content-length": media.length - from,
+        "content-range": `bytes ${from}-${media.length - 1}/${media.length}`,
+      });
+      res.end(media.subarray(from));
+    },
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        const dest = path.join(dir, "m.mp4");
+        await fetchMedia(`${url}/m.mp4`, dest, FAST);
+
+        assert.equal(requests.length, 2);
+        const range = /^bytes=(\d+)-$/.exec(requests[1]!.range ?? "");
+        assert.ok(range, `second request had Range ${requests[1]!.range}`);
+        assert.ok(Number(range[1]) > 0 && Number(range[1]) <= 80_000);
+        assert.equal(requests[1]!["if-range"], '"v1"');
+        assert.deepEqual(await readFile(dest), media);
+      });
+    },
+  );
+});
+
+test("a server that ignores Range restarts the file from the first byte", async () => {
+  const media = payload(100_000);
+  await withServer(
+    (_req, res, i) => {
+      res.writeHead(200, {
+        "accept-ranges": "bytes",
+        "content-length": media.length,
+      });
+      if (i === 0) dropAfter(res, media.subarray(0, 30_000));
+      else res.end(media);
+    },
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        const dest = path.join(dir, "m.mp4");
+        await fetchMedia(`${url}/m.mp4`, dest, FAST);
+
+        assert.match(requests[1]!.range ?? "", /^bytes=\d+-$/);
+        assert.deepEqual(await readFile(dest), media);
+      });
+    },
+  );
+});
+
+test("a dropped download without Accept-Ranges retries without Range", async () => {
+  const media = payload(100_000);
+  await withServer(
+    (_req, res, i) => {
+      res.writeHead(200, { "content-length": media.length });
+      if (i === 0) dropAfter(res, media.subarray(0, 30_000));
+      else res.end(media);
+    },
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        const dest = path.join(dir, "m.mp4");
+        await fetchMedia(`${url}/m.mp4`, dest, FAST);
+
+        assert.equal(requests[1]!.range, undefined);
+        assert.deepEqual(await readFile(dest), media);
+      });
+    },
+  );
+});
+
+test("a truncated body on every attempt fails as transient and leaves no temp file", async () => {
+  await withServer(
+    (_req, res) => {
+      res.writeHead(200, { "content-length": 10_000 });
+      dropAfter(res, payload(1_000));
+    },
+    async ({ url }) => {
+      await withTempDir(async (dir) => {
+        await assert.rejects(
+          fetchMedia(`${url}/m.mp4`, path.join(dir, "m.mp4"), {
+            ...FAST,
+            maxAttempts: 2,
+          }),
+          TransientError,
+        );
+        assert.deepEqual(await readdir(dir), []);
+      });
+    },
+  );
+});
+
+test("a Content-Length over the size cap fails before any byte is stored", async () => {
+  await withServer(
+    (_req, res) => {
+      res.writeHead(200, { "content-length": 5_000 });
+      res.end(payload(5_000));
+    },
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        await assert.rejects(
+          fetchMedia(`${url}/m.mp4`, path.join(dir, "m.mp4"), {
+            ...FAST,
+            maxBytes: 4_096,
+          }),
+          (err: unknown) =>
+            err instanceof PermanentMediaError &&
+            err.code === "E_MEDIA_TOO_LARGE",
+        );
+        assert.equal(requests.length, 1);
+        assert.deepEqual(await readdir(dir), []);
+      });
+    },
+  );
+});
+
+test("a chunked body that grows past the size cap is cut off", async () => {
+  await withServer(
+    (_req, res) => {
+      res.writeHead(200);
+      for (let i = 0; i < 10; i++) res.write(payload(1_000));
+      res.end();
+    },
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        await assert.rejects(
+          fetchMedia(`${url}/m.mp4`, path.join(dir, "m.mp4"), {
+            ...FAST,
+            maxBytes: 4_096,
+          }),
+          (err: unknown) =>
+            err instanceof PermanentMediaError &&
+            err.code === "E_MEDIA_TOO_LARGE",
+        );
+        assert.equal(requests[0]!["transfer-encoding"], undefined);
+        assert.equal(requests.length, 1);
+        assert.deepEqual(await readdir(dir), []);
+      });
+    },
+  );
+});
+
+test("a server that goes silent mid-body hits the idle timeout", async () => {
+  await withServer(
+    (_req, res) => {
+      res.writeHead(200, { "content-length": 10_000 });
+      res.write(payload(1_000));
+    },
+    async ({ url }) => {
+      await withTempDir(async (dir) => {
+        await assert.rejects(
+          fetchMedia(`${url}/m.mp4`, path.join(dir, "m.mp4"), {
+            ...FAST,
+            idleTimeoutMs: 100,
+            maxAttempts: 1,
+          }),
+          (err: unknown) =>
+            err instanceof TransientError &&
+            err.code === "E_FETCH_IDLE_TIMEOUT",
+        );
+        assert.deepEqual(await readdir(dir), []);
+      });
+    },
+  );
+});
+
+test("redirects are followed to the media", async () => {
+  const media = payload(2_000);
+  await withServer(
+    (req, res) => {
+      if (req.url === "/old") res.writeHead(302, { location: "/new" }).end();
+      else res.writeHead(200).end(media);
+    },
+    async ({ url, requests }) => {
+      await withTempDir(async (dir) => {
+        const dest = path.join(dir, "m.mp4");
+        await fetchMedia(`${url}/old`, dest, FAST);
+
+        assert.equal(requests.length, 2);
+        assert.deepEqual(await readFile(dest), media);
+      });
+    },
+  );
+});
+
+test("a local path is returned as an absolute path without copying", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "talk.mp4");
+    await writeFile(file, "x");
+
+    const got = await fetchMedia(path.relative(process.cwd(), file), "unused");
+    assert.equal(got, file);
+    assert.deepEqual(await readdir(dir), ["talk.mp4"]);
+  });
+});
+
+test("a file: URL is returned as its path", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "talk one.mp4");
+    await writeFile(file, "x");
+
+    const got = await fetchMedia(pathToFileURL(file).href, "unused");
+    assert.equal(got, file);
+  });
+});
+
+test("a missing local file is a permanent error", async () => {
+  await withTempDir(async (dir) => {
+    await assert.rejects(
+      fetchMedia(path.join(dir, "nope.mp4"), "unused"),
+      (err: unknown) =>
+        err instanceof PermanentMediaError && err.code === "E_MEDIA_NOT_FOUND",
+    );
+  });
+});
+
+test("a local folder is a permanent error", async () => {
+  await withTempDir(async (dir) => {
+    await assert.rejects(
+      fetchMedia(dir, "unused"),
+      (err: unknown) =>
+        err instanceof PermanentMediaError && err.code === "E_MEDIA_NOT_FILE",
+    );
+  });
+});
+
+test("an unsupported URL scheme is a permanent error", async () => {
+  await assert.rejects(
+    fetchMedia("ftp://example.com/talk.mp4", "unused"),
+    (err: unknown) =>
+      err instanceof PermanentMediaError && err.code === "E_FETCH_SCHEME",
+  );
+});
