@@ -27,7 +27,7 @@ export interface HubServerOptions {
 /** Defaults of dispatch; see DispatchOptions. */
 export const DEFAULT_DISPATCH: DispatchOptions = {
   maxOrchestrationsPerStream: 64,
-  maxActivitiesPerStream: 256,
+  maxActivitiesPerStream: 1000,
   orchestrationLockMs: 2 * 60_000,
   activityLockMs: 10 * 60_000,
   healthPingMs: 10_000,

@@ -1,0 +1,170 @@
+/**
+ * `npm run bench:hub`: throughput and latency of the hub with the official
+ * SDK as client and worker. The hub runs as its own process (as in
+ * production), the worker and client in this one.
+ *
+ * Flags: --store <spec> (default: a fresh SQLite file), --sizes 100,1000,5000
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import {
+  NoOpLogger,
+  TaskHubGrpcClient,
+  TaskHubGrpcWorker,
+  whenAll,
+  type ActivityContext,
+  type OrchestrationContext,
+  type TOrchestrator,
+} from "@microsoft/durabletask-js";
+
+const { values } = parseArgs({
+  options: {
+    store: { type: "string" },
+    sizes: { type: "string", default: "100,1000,5000" },
+    "fan-out-only": { type: "boolean", default: false },
+  },
+});
+
+const double = (_: ActivityContext, i: number): number => i * 2;
+
+const fanOut: TOrchestrator = async function* (
+  ctx: OrchestrationContext,
+  n: number,
+): any {
+  const tasks = [];
+  for (let i = 0; i < n; i++) tasks.push(ctx.callActivity(double, i));
+  const results: number[] = yield whenAll(tasks);
+  return results.reduce((a, b) => a + b, 0);
+};
+
+const single: TOrchestrator = async function* (
+  ctx: OrchestrationContext,
+): any {
+  return yield ctx.callActivity(double, 21);
+};
+
+const chain: TOrchestrator = async function* (
+  ctx: OrchestrationContext,
+): any {
+  let x = 1;
+  for (let i = 0; i < 3; i++) x = yield ctx.callActivity(double, x);
+  return x;
+};
+
+interface Hub {
+  address: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startHub(store: string): Promise<Hub> {
+  const child = spawn(
+    process.execPath,
+    [...(process.env.DURASCRIBE_BENCH_HUB_NODE_ARGS?.split(" ") ?? []), "bin/durascribe.js", "hub", "--port", "0", "--store", store, "--log-level", "warn"],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`hub exited with ${code}`)));
+    lines.on("line", (line) => {
+      const m = /^hub listening on (.+)$/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return {
+    address,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "durascribe-bench-"));
+  const store = values.store ?? `sqlite:${join(dir, "hub.db")}`;
+  const hub = await startHub(store);
+  const worker = new TaskHubGrpcWorker({
+    hostAddress: hub.address,
+    logger: new NoOpLogger(),
+  });
+  worker.addOrchestrator(fanOut);
+  worker.addOrchestrator(single);
+  worker.addOrchestrator(chain);
+  worker.addActivity(double);
+  await worker.start();
+  const client = new TaskHubGrpcClient({
+    hostAddress: hub.address,
+    logger: new NoOpLogger(),
+  });
+
+  // Warm up both processes' JIT first; the figures below are steady state.
+  for (let i = 0; i < 3; i++) {
+    const id = await client.scheduleNewOrchestration(fanOut, 1000);
+    await client.waitForOrchestrationCompletion(id, false, 600);
+  }
+  console.log(`store: ${store.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
+  console.log("fan-out/fan-in (one orchestration, N activities; after 3 warm-up runs of N=1000)");
+  for (const n of values.sizes!.split(",").map(Number)) {
+    const t0 = performance.now();
+    const id = await client.scheduleNewOrchestration(fanOut, n);
+    const s = await client.waitForOrchestrationCompletion(id, true, 600);
+    const secs = (performance.now() - t0) / 1000;
+    const ok = s?.serializedOutput === String(n * (n - 1));
+    console.log(
+      `  N=${String(n).padStart(5)}  ${secs.toFixed(2)} s  ${(n / secs).toFixed(0)} activities/s${ok ? "" : "  WRONG RESULT"}`,
+    );
+  }
+
+  if (values["fan-out-only"]) {
+    await worker.stop();
+    await client.stop();
+    await hub.stop();
+    return;
+  }
+  const latencies: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    const id = await client.scheduleNewOrchestration(single);
+    await client.waitForOrchestrationCompletion(id, false, 60);
+    latencies.push(performance.now() - t0);
+  }
+  latencies.sort((a, b) => a - b);
+  const median = (latencies[24]! + latencies[25]!) / 2;
+  console.log(
+    `one-activity orchestration latency: median ${median.toFixed(2)} ms, p90 ${latencies[44]!.toFixed(2)} ms (50 sequential runs)`,
+  );
+
+  const t0 = performance.now();
+  const ids = await Promise.all(
+    Array.from({ length: 500 }, () => client.scheduleNewOrchestration(chain)),
+  );
+  for (const id of ids) await client.waitForOrchestrationCompletion(id, false, 600);
+  const secs = (performance.now() - t0) / 1000;
+  console.log(
+    `500 orchestrations x 3 sequential activities: ${secs.toFixed(2)} s, ${(1500 / secs).toFixed(0)} activities/s`,
+  );
+
+  console.log(`hub peak RSS: ${peakRssMb(hub.pid).toFixed(0)} MB`);
+  await worker.stop();
+  await client.stop();
+  await hub.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

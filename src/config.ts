@@ -1,0 +1,94 @@
+/**
+ * Configuration of the hub: one schema for flags and environment variables,
+ * validated once into a frozen object. Nothing else reads process.env.
+ */
+import type { LogLevel } from "./logger.js";
+
+/** A configuration value that failed validation. */
+export class ConfigError extends Error {
+  /** Exit code for bad configuration. */
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Settings of `durascribe hub`. */
+export interface HubConfig {
+  readonly host: string;
+  readonly port: number;
+  /** `sqlite:<path>`. */
+  readonly store: string;
+  readonly token: string | undefined;
+  readonly logLevel: LogLevel;
+}
+
+/** Raw inputs: parsed flags win over environment variables. */
+export interface HubConfigInput {
+  flags: Record<string, string | boolean | undefined>;
+  env: Record<string, string | undefined>;
+}
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+/** Validates hub settings. */
+export function hubConfig({ flags, env }: HubConfigInput): HubConfig {
+  const pick = (flag: string, envName: string): string | undefined => {
+    const f = flags[flag];
+    if (typeof f === "string") return f;
+    return env[envName];
+  };
+  const port = parsePort(pick("port", "DURASCRIBE_HUB_PORT") ?? "8080");
+  const logLevel = (pick("log-level", "DURASCRIBE_LOG_LEVEL") ?? "info") as LogLevel;
+  if (!LEVELS.includes(logLevel)) {
+    throw new ConfigError(
+      `--log-level "${logLevel}" is not one of ${LEVELS.join(", ")}`,
+    );
+  }
+  const store = pick("store", "DURASCRIBE_STORE") ?? "sqlite:.durascribe/hub.db";
+  parseStore(store);
+  const token = pick("token", "DURASCRIBE_TOKEN");
+  if (token !== undefined && token.length === 0) {
+    throw new ConfigError("--token is empty; give a secret or leave it out");
+  }
+  return Object.freeze({
+    host: pick("host", "DURASCRIBE_HUB_HOST") ?? "127.0.0.1",
+    port,
+    store,
+    token,
+    logLevel,
+  });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`--port "${value}" is not a port number (0-65535)`);
+  }
+  return port;
+}
+
+/** A parsed store location. */
+export type StoreSpec = { kind: "sqlite"; path: string };
+
+/** Parses `sqlite:<path>`. */
+export function parseStore(spec: string): StoreSpec {
+  if (spec.startsWith("sqlite:")) {
+    const path = spec.slice("sqlite:".length);
+    if (!path) throw new ConfigError(`--store "${spec}" names no file`);
+    return { kind: "sqlite", path };
+  }
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    throw new ConfigError(
+      `--store "${redact(spec)}": the PostgreSQL store is not built yet; use sqlite:<path>`,
+    );
+  }
+  throw new ConfigError(
+    `--store "${redact(spec)}" is not a store; use sqlite:<path>`,
+  );
+}
+
+function redact(spec: string): string {
+  return spec.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
