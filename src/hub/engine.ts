@@ -524,9 +524,9 @@ export function findExecutionStarted(
   history: readonly Uint8Array[],
   messages: readonly { kind: number; event: Uint8Array }[],
 ): ExecutionStarted | undefined {
-  const first = history[0];
-  if (first) {
-    const e = pb.HistoryEvent.deserializeBinary(first);
+  // History opens with OrchestratorStarted, then ExecutionStarted.
+  for (const bytes of history.slice(0, 2)) {
+    const e = pb.HistoryEvent.deserializeBinary(bytes);
     if (e.hasExecutionstarted()) return e.getExecutionstarted();
   }
   const m = messages.find((x) => x.kind === EventKind.EXECUTIONSTARTED);

@@ -99,3 +99,21 @@ export async function sdkWorker(
   await worker.start();
   return worker;
 }
+
+/**
+ * Re-checks `probe` until it returns a value other than undefined. For
+ * states the SDK offers no wait for (suspended, running); bounded in time.
+ */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -353,15 +353,20 @@ export class Dispatcher {
 
   private async pump(): Promise<void> {
     try {
+      // One clock reading per round: the timer below must look past exactly
+      // the instant the claims looked at, or work due in between is missed.
+      let now: number;
       do {
         this.pumpAgain = false;
         if (this.closed) return;
-        this.expireLocks(Date.now());
+        now = Date.now();
+        this.expireLocks(now);
         const moved =
-          (await this.pumpOrchestrations()) + (await this.pumpActivities());
+          (await this.pumpOrchestrations(now)) +
+          (await this.pumpActivities(now));
         if (moved > 0) this.pumpAgain = true;
       } while (this.pumpAgain);
-      await this.armTimer();
+      await this.armTimer(now);
     } catch (err) {
       this.log.error("dispatch failed", { error: errorText(err) });
       this.wakeAt(Date.now() + 1000);
@@ -395,10 +400,9 @@ export class Dispatcher {
     return best;
   }
 
-  private async pumpOrchestrations(): Promise<number> {
+  private async pumpOrchestrations(now: number): Promise<number> {
     const free = this.freeSlots("orchestrations");
     if (free === 0) return 0;
-    const now = Date.now();
     const lockedUntil = now + this.options.orchestrationLockMs;
     const claims = await this.store.claimOrchestrations(now, lockedUntil, free);
     for (const claim of claims) {
@@ -428,10 +432,9 @@ export class Dispatcher {
     return claims.length;
   }
 
-  private async pumpActivities(): Promise<number> {
+  private async pumpActivities(now: number): Promise<number> {
     const free = this.freeSlots("activities");
     if (free === 0) return 0;
-    const now = Date.now();
     const lockedUntil = now + this.options.activityLockMs;
     const claims = await this.store.claimActivities(now, lockedUntil, free);
     for (const activity of claims) {
@@ -475,8 +478,8 @@ export class Dispatcher {
     this.timer.unref();
   }
 
-  private async armTimer(): Promise<void> {
-    const next = await this.store.nextWakeAt(Date.now());
+  private async armTimer(now: number): Promise<void> {
+    const next = await this.store.nextWakeAt(now);
     if (next !== undefined) this.wakeAt(next);
   }
 }
