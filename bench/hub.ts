@@ -41,15 +41,11 @@ const fanOut: TOrchestrator = async function* (
   return results.reduce((a, b) => a + b, 0);
 };
 
-const single: TOrchestrator = async function* (
-  ctx: OrchestrationContext,
-): any {
+const single: TOrchestrator = async function* (ctx: OrchestrationContext): any {
   return yield ctx.callActivity(double, 21);
 };
 
-const chain: TOrchestrator = async function* (
-  ctx: OrchestrationContext,
-): any {
+const chain: TOrchestrator = async function* (ctx: OrchestrationContext): any {
   let x = 1;
   for (let i = 0; i < 3; i++) x = yield ctx.callActivity(double, x);
   return x;
@@ -64,7 +60,17 @@ interface Hub {
 async function startHub(store: string): Promise<Hub> {
   const child = spawn(
     process.execPath,
-    [...(process.env.DURASCRIBE_BENCH_HUB_NODE_ARGS?.split(" ") ?? []), "bin/durascribe.js", "hub", "--port", "0", "--store", store, "--log-level", "warn"],
+    [
+      ...(process.env.DURASCRIBE_BENCH_HUB_NODE_ARGS?.split(" ") ?? []),
+      "bin/durascribe.js",
+      "hub",
+      "--port",
+      "0",
+      "--store",
+      store,
+      "--log-level",
+      "warn",
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: child.stdout });
@@ -75,6 +81,7 @@ async function startHub(store: string): Promise<Hub> {
       if (m) resolve(m[1]!);
     });
   });
+  process.once("exit", () => child.kill("SIGKILL"));
   return {
     address,
     pid: child.pid!,
@@ -116,8 +123,10 @@ async function main(): Promise<void> {
     await client.waitForOrchestrationCompletion(id, false, 600);
   }
   console.log(`store: ${store.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
-  console.log("fan-out/fan-in (one orchestration, N activities; after 3 warm-up runs of N=1000)");
-  for (const n of values.sizes!.split(",").map(Number)) {
+  console.log(
+    "fan-out/fan-in (one orchestration, N activities; after 3 warm-up runs of N=1000)",
+  );
+  for (const n of values.sizes.split(",").map(Number)) {
     const t0 = performance.now();
     const id = await client.scheduleNewOrchestration(fanOut, n);
     const s = await client.waitForOrchestrationCompletion(id, true, 600);
@@ -151,7 +160,9 @@ async function main(): Promise<void> {
   const ids = await Promise.all(
     Array.from({ length: 500 }, () => client.scheduleNewOrchestration(chain)),
   );
-  for (const id of ids) await client.waitForOrchestrationCompletion(id, false, 600);
+  for (const id of ids) {
+    await client.waitForOrchestrationCompletion(id, false, 600);
+  }
   const secs = (performance.now() - t0) / 1000;
   console.log(
     `500 orchestrations x 3 sequential activities: ${secs.toFixed(2)} s, ${(1500 / secs).toFixed(0)} activities/s`,

@@ -30,7 +30,13 @@ export interface HubConfigInput {
   env: Record<string, string | undefined>;
 }
 
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+const LEVELS: readonly LogLevel[] = [
+  "debug",
+  "info",
+  "warn",
+  "error",
+  "silent",
+];
 
 /** Validates hub settings. */
 export function hubConfig({ flags, env }: HubConfigInput): HubConfig {
@@ -40,13 +46,15 @@ export function hubConfig({ flags, env }: HubConfigInput): HubConfig {
     return env[envName];
   };
   const port = parsePort(pick("port", "DURASCRIBE_HUB_PORT") ?? "8080");
-  const logLevel = (pick("log-level", "DURASCRIBE_LOG_LEVEL") ?? "info") as LogLevel;
+  const logLevel = (pick("log-level", "DURASCRIBE_LOG_LEVEL") ??
+    "info") as LogLevel;
   if (!LEVELS.includes(logLevel)) {
     throw new ConfigError(
       `--log-level "${logLevel}" is not one of ${LEVELS.join(", ")}`,
     );
   }
-  const store = pick("store", "DURASCRIBE_STORE") ?? "sqlite:.durascribe/hub.db";
+  const store =
+    pick("store", "DURASCRIBE_STORE") ?? "sqlite:.durascribe/hub.db";
   parseStore(store);
   const token = pick("token", "DURASCRIBE_TOKEN");
   if (token !== undefined && token.length === 0) {

@@ -60,7 +60,10 @@ export class Logger {
     const all = { ...this.fields, ...fields };
     const extra = Object.entries(all)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+      .map(
+        ([k, v]) =>
+          `${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : String(v)}`,
+      )
       .join(" ");
     const time = new Date().toISOString();
     this.sink(`${time} ${level} ${msg}${extra ? " " + extra : ""}\n`);

@@ -34,7 +34,9 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (err) {
     const code = err instanceof ConfigError ? err.exitCode : 1;
-    console.error(`durascribe: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(
+      `durascribe: ${err instanceof Error ? err.message : String(err)}`,
+    );
     process.exitCode = code;
   }
 }

@@ -89,7 +89,7 @@ export function prepareOrchestration(
     const failure = failureDetails("HistoryTooLarge", reason);
     return {
       kind: "commit",
-      commit: endInstanceCommit(claim, Status.ORCHESTRATION_STATUS_FAILED, {
+      commit: endInstanceCommit(claim, Status.FAILED, {
         now,
         failure,
       }),
@@ -151,7 +151,7 @@ export function endInstanceCommit(
   commit.historyStart = claim.history.length;
   const completed = newEvent(-1, now);
   const body = new pb.ExecutionCompletedEvent();
-  body.setOrchestrationstatus(status as never);
+  body.setOrchestrationstatus(status);
   if (opts.output !== undefined) body.setResult(stringValue(opts.output));
   if (opts.failure) body.setFailuredetails(opts.failure);
   completed.setExecutioncompleted(body);
@@ -195,15 +195,12 @@ export function applyOrchestratorResponse(
 
 /** RUNNING or SUSPENDED, from the last suspend or resume event delivered. */
 function runningStatusAfter(current: number, kinds: number[]): number {
-  let status =
-    current === Status.ORCHESTRATION_STATUS_PENDING
-      ? Status.ORCHESTRATION_STATUS_RUNNING
-      : current;
+  let status = current === Status.PENDING ? Status.RUNNING : current;
   for (const kind of kinds) {
     if (kind === EventKind.EXECUTIONSUSPENDED) {
-      status = Status.ORCHESTRATION_STATUS_SUSPENDED;
+      status = Status.SUSPENDED;
     } else if (kind === EventKind.EXECUTIONRESUMED) {
-      status = Status.ORCHESTRATION_STATUS_RUNNING;
+      status = Status.RUNNING;
     }
   }
   return status;
@@ -284,7 +281,12 @@ function applyAction(
       return undefined;
     }
     case Case.COMPLETEORCHESTRATION:
-      return completeOrchestration(w, action.getCompleteorchestration()!, commit, now);
+      return completeOrchestration(
+        w,
+        action.getCompleteorchestration()!,
+        commit,
+        now,
+      );
     default:
       // Entity and rewind actions are not supported; the RPCs that would
       // lead to them answer UNIMPLEMENTED, so a worker never sends them here.
@@ -408,14 +410,14 @@ function completeOrchestration(
   const { instance } = w.claim;
   const status = a.getOrchestrationstatus() as number;
   const started = findExecutionStarted(w.claim.history, w.claim.messages);
-  if (status === Status.ORCHESTRATION_STATUS_CONTINUED_AS_NEW) {
+  if (status === Status.CONTINUED_AS_NEW) {
     return continueAsNew(w, a, commit, started, now);
   }
   const output = a.getResult()?.getValue();
   const failure = a.getFailuredetails();
   const completed = newEvent(-1, now);
   const body = new pb.ExecutionCompletedEvent();
-  body.setOrchestrationstatus(status as never);
+  body.setOrchestrationstatus(status);
   if (a.getResult()) body.setResult(a.getResult());
   if (failure) body.setFailuredetails(failure);
   completed.setExecutioncompleted(body);
@@ -450,7 +452,7 @@ function continueAsNew(
   commit.appendHistory = [];
   commit.activities = [];
   Object.assign(commit.update, {
-    status: Status.ORCHESTRATION_STATUS_RUNNING,
+    status: Status.RUNNING,
     executionId,
     input,
     output: null,
@@ -475,7 +477,7 @@ function continueAsNew(
       visibleAt: now,
     });
   }
-  return Status.ORCHESTRATION_STATUS_RUNNING;
+  return Status.RUNNING;
 }
 
 /** The message a finished sub-orchestration sends its parent, if any. */
@@ -483,7 +485,10 @@ function parentNotice(
   instance: InstanceRecord,
   started: ExecutionStarted,
   status: number,
-  result: { output?: string | undefined; failure?: TaskFailureDetails | undefined },
+  result: {
+    output?: string | undefined;
+    failure?: TaskFailureDetails | undefined;
+  },
   now: number,
 ): NewMessage | undefined {
   const parent = started.getParentinstance();
@@ -491,7 +496,7 @@ function parentNotice(
   if (!parent || !parentInstance) return undefined;
   const e = newEvent(-1, now);
   let kind: number;
-  if (status === Status.ORCHESTRATION_STATUS_COMPLETED) {
+  if (status === Status.COMPLETED) {
     const body = new pb.SubOrchestrationInstanceCompletedEvent();
     body.setTaskscheduledid(parent.getTaskscheduledid());
     if (result.output !== undefined) body.setResult(stringValue(result.output));
@@ -546,7 +551,7 @@ export function newInstanceRecord(
     instanceId,
     name,
     version: null,
-    status: Status.ORCHESTRATION_STATUS_PENDING,
+    status: Status.PENDING,
     executionId: randomUUID(),
     input,
     output: null,

@@ -40,29 +40,36 @@ export type OrchestrationStateMessage = InstanceType<
 >;
 
 /** Runtime status values, numerically identical to the protocol enum. */
-export const Status = pb.OrchestrationStatus;
-/** A runtime status value. */
-export type Status = (typeof pb.OrchestrationStatus)[keyof typeof pb.OrchestrationStatus];
+export const Status = {
+  RUNNING: 0,
+  COMPLETED: 1,
+  CONTINUED_AS_NEW: 2,
+  FAILED: 3,
+  CANCELED: 4,
+  TERMINATED: 5,
+  PENDING: 6,
+  SUSPENDED: 7,
+} as const;
 
-/** The history event kinds, numerically identical to the protocol oneof. */
-export const EventKind = pb.HistoryEvent.EventtypeCase;
+/** The history event kinds (the HistoryEvent oneof case numbers). */
+export const EventKind: Readonly<
+  Record<keyof typeof pb.HistoryEvent.EventtypeCase, number>
+> = pb.HistoryEvent.EventtypeCase;
 
 /** Statuses from which an instance never moves again. */
 export function isTerminal(status: number): boolean {
   return (
-    status === Status.ORCHESTRATION_STATUS_COMPLETED ||
-    status === Status.ORCHESTRATION_STATUS_FAILED ||
-    status === Status.ORCHESTRATION_STATUS_TERMINATED ||
-    status === Status.ORCHESTRATION_STATUS_CANCELED
+    status === Status.COMPLETED ||
+    status === Status.FAILED ||
+    status === Status.TERMINATED ||
+    status === Status.CANCELED
   );
 }
 
 /** Human-readable name of a status, e.g. `RUNNING`. */
 export function statusName(status: number): string {
-  for (const [key, value] of Object.entries(Status)) {
-    if (value === status) return key.replace("ORCHESTRATION_STATUS_", "");
-  }
-  return `UNKNOWN(${status})`;
+  const found = Object.entries(Status).find(([, v]) => v === status);
+  return found ? found[0] : `UNKNOWN(${status})`;
 }
 
 /** Wraps a string in a StringValue. */
@@ -131,7 +138,11 @@ function key(field: number): Buffer {
 }
 
 function lenField(field: number, body: Uint8Array): Buffer[] {
-  return [key(field), varint(body.length), Buffer.from(body.buffer, body.byteOffset, body.byteLength)];
+  return [
+    key(field),
+    varint(body.length),
+    Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+  ];
 }
 
 function stringField(field: number, value: string): Buffer[] {

@@ -4,7 +4,11 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import { Dispatcher, errorText, type DispatchOptions } from "./dispatch/dispatcher.js";
+import {
+  Dispatcher,
+  errorText,
+  type DispatchOptions,
+} from "./dispatch/dispatcher.js";
 import { HubError, invalidArgument } from "./errors.js";
 import { HubService } from "./service.js";
 import { Empty, grpcPb, isTerminal, pb, Status } from "./protocol.js";
@@ -47,7 +51,8 @@ const NOT_BUILT: Record<string, string> = {
   cleanEntityStorage: "durable entities",
   completeEntityTask: "durable entities",
   abandonTaskEntityWorkItem: "durable entities",
-  createTaskHub: "creating task hubs by call (task hubs are created on first use)",
+  createTaskHub:
+    "creating task hubs by call (task hubs are created on first use)",
   deleteTaskHub: "deleting task hubs by call",
   skipGracefulOrchestrationTerminations: "skipping graceful terminations",
 };
@@ -57,7 +62,9 @@ interface TaskHub {
   service: HubService;
 }
 
-type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+type Call =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>;
 
 /** A running hub. */
 export class HubServer {
@@ -66,7 +73,9 @@ export class HubServer {
     "grpc.keepalive_timeout_ms": 10_000,
   });
   private readonly hubs = new Map<string, TaskHub>();
-  private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  private readonly streams = new Set<
+    grpc.ServerWritableStream<unknown, unknown>
+  >();
   private readonly log: Logger;
   private readonly dispatch: DispatchOptions;
   private boundPort = 0;
@@ -91,8 +100,13 @@ export class HubServer {
   async start(): Promise<void> {
     const address = `${this.host}:${this.options.port ?? 8080}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(port),
+      this.server.bindAsync(
+        address,
+        grpc.ServerCredentials.createInsecure(),
+        (err, port) =>
+          err
+            ? reject(new Error(`cannot listen on ${address}: ${err.message}`))
+            : resolve(port),
       ),
     );
     // Open the default task hub now, so due timers fire without a caller.
@@ -163,12 +177,16 @@ export class HubServer {
   }
 
   private unary<Req, Res>(
-    fn: (hub: TaskHub, req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
+    fn: (
+      hub: TaskHub,
+      req: Req,
+      call: grpc.ServerUnaryCall<Req, Res>,
+    ) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       let hub: TaskHub;
       try {
-        hub = this.resolve(call as Call);
+        hub = this.resolve(call);
       } catch (err) {
         callback(toServiceError(err, this.log));
         return;
@@ -183,49 +201,77 @@ export class HubServer {
   private handlers(): grpc.UntypedServiceImplementation {
     const h: Record<string, unknown> = {
       hello: this.unary(() => Promise.resolve(new Empty())),
-      startInstance: this.unary(async (hub, req: InstanceType<typeof pb.CreateInstanceRequest>) => {
-        const res = new pb.CreateInstanceResponse();
-        res.setInstanceid(await hub.service.startInstance(req));
-        return res;
-      }),
-      getInstance: this.unary((hub, req: InstanceType<typeof pb.GetInstanceRequest>) =>
-        hub.service.getInstance(req.getInstanceid(), req.getGetinputsandoutputs()),
+      startInstance: this.unary(
+        async (hub, req: InstanceType<typeof pb.CreateInstanceRequest>) => {
+          const res = new pb.CreateInstanceResponse();
+          res.setInstanceid(await hub.service.startInstance(req));
+          return res;
+        },
+      ),
+      getInstance: this.unary(
+        (hub, req: InstanceType<typeof pb.GetInstanceRequest>) =>
+          hub.service.getInstance(
+            req.getInstanceid(),
+            req.getGetinputsandoutputs(),
+          ),
       ),
       waitForInstanceStart: this.waitHandler(
-        (i) => i.status !== Status.ORCHESTRATION_STATUS_PENDING,
+        (i) => i.status !== Status.PENDING,
       ),
       waitForInstanceCompletion: this.waitHandler((i) => isTerminal(i.status)),
-      raiseEvent: this.unary(async (hub, req: InstanceType<typeof pb.RaiseEventRequest>) => {
-        await hub.service.raiseEvent(req);
-        return new pb.RaiseEventResponse();
-      }),
-      terminateInstance: this.unary(async (hub, req: InstanceType<typeof pb.TerminateRequest>) => {
-        await hub.service.terminate(req);
-        return new pb.TerminateResponse();
-      }),
-      suspendInstance: this.unary(async (hub, req: InstanceType<typeof pb.SuspendRequest>) => {
-        await hub.service.suspendResume(req.getInstanceid(), true, req.getReason()?.getValue());
-        return new pb.SuspendResponse();
-      }),
-      resumeInstance: this.unary(async (hub, req: InstanceType<typeof pb.ResumeRequest>) => {
-        await hub.service.suspendResume(req.getInstanceid(), false, req.getReason()?.getValue());
-        return new pb.ResumeResponse();
-      }),
-      queryInstances: this.unary((hub, req: InstanceType<typeof pb.QueryInstancesRequest>) =>
-        hub.service.query(req.getQuery() ?? new pb.InstanceQuery()),
+      raiseEvent: this.unary(
+        async (hub, req: InstanceType<typeof pb.RaiseEventRequest>) => {
+          await hub.service.raiseEvent(req);
+          return new pb.RaiseEventResponse();
+        },
       ),
-      listInstanceIds: this.unary((hub, req: InstanceType<typeof pb.ListInstanceIdsRequest>) =>
-        hub.service.listIds(req),
+      terminateInstance: this.unary(
+        async (hub, req: InstanceType<typeof pb.TerminateRequest>) => {
+          await hub.service.terminate(req);
+          return new pb.TerminateResponse();
+        },
       ),
-      purgeInstances: this.unary(async (hub, req: InstanceType<typeof pb.PurgeInstancesRequest>) => {
-        const res = new pb.PurgeInstancesResponse();
-        res.setDeletedinstancecount(await hub.service.purge(req));
-        return res;
-      }),
-      completeActivityTask: this.unary(async (hub, req: InstanceType<typeof pb.ActivityResponse>) => {
-        await hub.dispatcher.completeActivity(req);
-        return new pb.CompleteTaskResponse();
-      }),
+      suspendInstance: this.unary(
+        async (hub, req: InstanceType<typeof pb.SuspendRequest>) => {
+          await hub.service.suspendResume(
+            req.getInstanceid(),
+            true,
+            req.getReason()?.getValue(),
+          );
+          return new pb.SuspendResponse();
+        },
+      ),
+      resumeInstance: this.unary(
+        async (hub, req: InstanceType<typeof pb.ResumeRequest>) => {
+          await hub.service.suspendResume(
+            req.getInstanceid(),
+            false,
+            req.getReason()?.getValue(),
+          );
+          return new pb.ResumeResponse();
+        },
+      ),
+      queryInstances: this.unary(
+        (hub, req: InstanceType<typeof pb.QueryInstancesRequest>) =>
+          hub.service.query(req.getQuery() ?? new pb.InstanceQuery()),
+      ),
+      listInstanceIds: this.unary(
+        (hub, req: InstanceType<typeof pb.ListInstanceIdsRequest>) =>
+          hub.service.listIds(req),
+      ),
+      purgeInstances: this.unary(
+        async (hub, req: InstanceType<typeof pb.PurgeInstancesRequest>) => {
+          const res = new pb.PurgeInstancesResponse();
+          res.setDeletedinstancecount(await hub.service.purge(req));
+          return res;
+        },
+      ),
+      completeActivityTask: this.unary(
+        async (hub, req: InstanceType<typeof pb.ActivityResponse>) => {
+          await hub.dispatcher.completeActivity(req);
+          return new pb.CompleteTaskResponse();
+        },
+      ),
       completeOrchestratorTask: this.unary(
         async (hub, req: InstanceType<typeof pb.OrchestratorResponse>) => {
           await hub.dispatcher.completeOrchestration(req);
@@ -233,20 +279,30 @@ export class HubServer {
         },
       ),
       abandonTaskActivityWorkItem: this.unary(
-        async (hub, req: InstanceType<typeof pb.AbandonActivityTaskRequest>) => {
+        async (
+          hub,
+          req: InstanceType<typeof pb.AbandonActivityTaskRequest>,
+        ) => {
           await hub.dispatcher.abandon(req.getCompletiontoken());
           return new pb.AbandonActivityTaskResponse();
         },
       ),
       abandonTaskOrchestratorWorkItem: this.unary(
-        async (hub, req: InstanceType<typeof pb.AbandonOrchestrationTaskRequest>) => {
+        async (
+          hub,
+          req: InstanceType<typeof pb.AbandonOrchestrationTaskRequest>,
+        ) => {
           await hub.dispatcher.abandon(req.getCompletiontoken());
           return new pb.AbandonOrchestrationTaskResponse();
         },
       ),
-      getWorkItems: (call: grpc.ServerWritableStream<unknown, Buffer>) => this.workItems(call),
+      getWorkItems: (call: grpc.ServerWritableStream<unknown, Buffer>) =>
+        this.workItems(call),
       streamInstanceHistory: (
-        call: grpc.ServerWritableStream<InstanceType<typeof pb.StreamInstanceHistoryRequest>, Buffer>,
+        call: grpc.ServerWritableStream<
+          InstanceType<typeof pb.StreamInstanceHistoryRequest>,
+          Buffer
+        >,
       ) => this.streamHistory(call),
     };
     for (const [method, what] of Object.entries(NOT_BUILT)) {
@@ -261,25 +317,34 @@ export class HubServer {
   private waitHandler(
     done: (i: import("./store/store.js").InstanceRecord) => boolean,
   ): grpc.handleUnaryCall<InstanceType<typeof pb.GetInstanceRequest>, unknown> {
-    return this.unary((hub, req: InstanceType<typeof pb.GetInstanceRequest>, call) => {
-      const abort = new AbortController();
-      call.on("cancelled", () => abort.abort());
-      return hub.service
-        .waitFor(req.getInstanceid(), req.getGetinputsandoutputs(), done, abort.signal)
-        .finally(() => abort.abort());
-    });
+    return this.unary(
+      (hub, req: InstanceType<typeof pb.GetInstanceRequest>, call) => {
+        const abort = new AbortController();
+        call.on("cancelled", () => abort.abort());
+        return hub.service
+          .waitFor(
+            req.getInstanceid(),
+            req.getGetinputsandoutputs(),
+            done,
+            abort.signal,
+          )
+          .finally(() => abort.abort());
+      },
+    );
   }
 
   private workItems(call: grpc.ServerWritableStream<unknown, Buffer>): void {
     let hub: TaskHub;
     try {
-      hub = this.resolve(call as Call);
+      hub = this.resolve(call);
     } catch (err) {
       call.destroy(toServiceError(err, this.log) as Error);
       return;
     }
     this.streams.add(call);
-    const close = hub.dispatcher.addStream({ write: (item) => call.write(item) });
+    const close = hub.dispatcher.addStream({
+      write: (item) => call.write(item),
+    });
     const end = (): void => {
       this.streams.delete(call);
       close();
@@ -291,10 +356,13 @@ export class HubServer {
   }
 
   private streamHistory(
-    call: grpc.ServerWritableStream<InstanceType<typeof pb.StreamInstanceHistoryRequest>, Buffer>,
+    call: grpc.ServerWritableStream<
+      InstanceType<typeof pb.StreamInstanceHistoryRequest>,
+      Buffer
+    >,
   ): void {
     const run = async (): Promise<void> => {
-      const hub = this.resolve(call as Call);
+      const hub = this.resolve(call);
       const events = await hub.service.history(call.request.getInstanceid());
       const CHUNK = 256;
       for (let i = 0; i < events.length || i === 0; i += CHUNK) {
@@ -302,7 +370,9 @@ export class HubServer {
       }
       call.end();
     };
-    run().catch((err: unknown) => call.destroy(toServiceError(err, this.log) as Error));
+    run().catch((err: unknown) =>
+      call.destroy(toServiceError(err, this.log) as Error),
+    );
   }
 }
 
@@ -326,23 +396,30 @@ function varint(n: number): Buffer {
   return Buffer.from(out);
 }
 
-function notBuilt(method: string, what: string): grpc.handleUnaryCall<unknown, unknown> {
+function notBuilt(
+  method: string,
+  what: string,
+): grpc.handleUnaryCall<unknown, unknown> {
   return (_call, callback) =>
     callback({
       code: grpc.status.UNIMPLEMENTED,
       details: `${method}: ${what} is not supported by this durascribe hub yet`,
-    } as grpc.ServiceError);
+    });
 }
 
 function toServiceError(err: unknown, log: Logger): Partial<grpc.ServiceError> {
   if (err instanceof HubError) return { code: err.code, details: err.message };
   log.error("internal error", { error: errorText(err) });
-  return { code: grpc.status.INTERNAL, details: `internal error: ${errorText(err)}` };
+  return {
+    code: grpc.status.INTERNAL,
+    details: `internal error: ${errorText(err)}`,
+  };
 }
 
 /** The generated service definition with byte pass-through for streams. */
 function serviceDefinition(): grpc.ServiceDefinition {
-  const base = grpcPb.TaskHubSidecarServiceService as unknown as grpc.ServiceDefinition;
+  const base =
+    grpcPb.TaskHubSidecarServiceService as unknown as grpc.ServiceDefinition;
   const passThrough = (b: Buffer): Buffer => b;
   return {
     ...base,

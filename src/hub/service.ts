@@ -18,6 +18,7 @@ import {
   Status,
   isTerminal,
   millis,
+  statusName,
   pb,
   stringValue,
   timestamp,
@@ -36,7 +37,10 @@ const MAX_PAGE = 1000;
 export function requireInstanceId(value: string, field = "instanceId"): string {
   if (!value) throw invalidArgument(field, "is required");
   if (value.length > MAX_ID_LENGTH) {
-    throw invalidArgument(field, `is ${value.length} characters; the limit is ${MAX_ID_LENGTH}`);
+    throw invalidArgument(
+      field,
+      `is ${value.length} characters; the limit is ${MAX_ID_LENGTH}`,
+    );
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
@@ -59,7 +63,12 @@ export class HubService {
     const now = Date.now();
     const startAt = millis(req.getScheduledstarttimestamp());
     const record: InstanceRecord = {
-      ...newInstanceRecord(instanceId, req.getName(), req.getInput()?.getValue() ?? null, now),
+      ...newInstanceRecord(
+        instanceId,
+        req.getName(),
+        req.getInput()?.getValue() ?? null,
+        now,
+      ),
       version: req.getVersion()?.getValue() ?? null,
       scheduledStartAt: startAt !== undefined && startAt > now ? startAt : null,
       tags: tagsJson(req.getTagsMap()),
@@ -119,7 +128,13 @@ export class HubService {
     const now = Date.now();
     const visibleAt = Math.max(now, instance.scheduledStartAt ?? 0);
     await this.d.enqueue([
-      eventRaised(instance.instanceId, req.getName(), req.getInput(), now, visibleAt),
+      eventRaised(
+        instance.instanceId,
+        req.getName(),
+        req.getInput(),
+        now,
+        visibleAt,
+      ),
     ]);
   }
 
@@ -129,7 +144,12 @@ export class HubService {
     const output = req.getOutput()?.getValue();
     if (!isTerminal(instance.status)) {
       await this.d.enqueue([
-        terminationMessage(instance.instanceId, output, req.getRecursive(), now),
+        terminationMessage(
+          instance.instanceId,
+          output,
+          req.getRecursive(),
+          now,
+        ),
       ]);
     }
     if (req.getRecursive()) {
@@ -137,7 +157,11 @@ export class HubService {
     }
   }
 
-  async suspendResume(instanceId: string, suspend: boolean, reason: string | undefined): Promise<void> {
+  async suspendResume(
+    instanceId: string,
+    suspend: boolean,
+    reason: string | undefined,
+  ): Promise<void> {
     const instance = await this.existing(instanceId);
     if (isTerminal(instance.status)) {
       throw new HubError(
@@ -169,12 +193,16 @@ export class HubService {
       page.map((r) => orchestrationState(r, q.getFetchinputsandoutputs())),
     );
     if (rows.length > limit) {
-      res.setContinuationtoken(stringValue(encodeToken(page.at(-1)!.instanceId)));
+      res.setContinuationtoken(
+        stringValue(encodeToken(page.at(-1)!.instanceId)),
+      );
     }
     return res;
   }
 
-  async listIds(req: Msg<"ListInstanceIdsRequest">): Promise<Msg<"ListInstanceIdsResponse">> {
+  async listIds(
+    req: Msg<"ListInstanceIdsRequest">,
+  ): Promise<Msg<"ListInstanceIdsResponse">> {
     const limit = pageSize(req.getPagesize(), "pageSize");
     const key = req.getLastinstancekey()?.getValue();
     const rows = await this.store.listInstances({
@@ -224,7 +252,10 @@ export class HubService {
         limit: 500,
       });
       if (rows.length === 0) return total;
-      total += await this.purgeIds(rows.map((r) => r.instanceId), recursive);
+      total += await this.purgeIds(
+        rows.map((r) => r.instanceId),
+        recursive,
+      );
       after = rows.at(-1)!.instanceId;
     }
   }
@@ -250,15 +281,17 @@ export class HubService {
 }
 
 function statusWord(s: number | undefined): string {
-  if (s === undefined) return "gone";
-  const name = Object.entries(Status).find(([, v]) => v === s)?.[0] ?? String(s);
-  return name.replace("ORCHESTRATION_STATUS_", "").toLowerCase();
+  return s === undefined ? "gone" : statusName(s).toLowerCase();
 }
 
 function statuses(list: number[]): number[] | undefined {
+  const known: readonly number[] = Object.values(Status);
   for (const s of list) {
-    if (!Object.values(Status).includes(s as never)) {
-      throw invalidArgument("runtimeStatus", `${s} is not an orchestration status`);
+    if (!known.includes(s)) {
+      throw invalidArgument(
+        "runtimeStatus",
+        `${s} is not an orchestration status`,
+      );
     }
   }
   return list.length ? list : undefined;
@@ -266,7 +299,9 @@ function statuses(list: number[]): number[] | undefined {
 
 function pageSize(n: number, field: string): number {
   if (n < 0) throw invalidArgument(field, `must not be negative (got ${n})`);
-  if (n > MAX_PAGE) throw invalidArgument(field, `is ${n}; the limit is ${MAX_PAGE}`);
+  if (n > MAX_PAGE) {
+    throw invalidArgument(field, `is ${n}; the limit is ${MAX_PAGE}`);
+  }
   return n === 0 ? DEFAULT_PAGE : n;
 }
 
@@ -295,7 +330,7 @@ export function orchestrationState(
   s.setInstanceid(r.instanceId);
   s.setName(r.name);
   if (r.version !== null) s.setVersion(stringValue(r.version));
-  s.setOrchestrationstatus(r.status as never);
+  s.setOrchestrationstatus(r.status);
   if (r.scheduledStartAt !== null) {
     s.setScheduledstarttimestamp(timestamp(r.scheduledStartAt));
   }
@@ -306,7 +341,9 @@ export function orchestrationState(
   if (r.parentInstanceId !== null) {
     s.setParentinstanceid(stringValue(r.parentInstanceId));
   }
-  if (r.failure) s.setFailuredetails(pb.TaskFailureDetails.deserializeBinary(r.failure));
+  if (r.failure) {
+    s.setFailuredetails(pb.TaskFailureDetails.deserializeBinary(r.failure));
+  }
   if (r.tags !== null) {
     const tags = JSON.parse(r.tags) as Record<string, string>;
     for (const [k, v] of Object.entries(tags)) s.getTagsMap().set(k, v);
@@ -325,6 +362,8 @@ function instanceResponse(
 ): Msg<"GetInstanceResponse"> {
   const res = new pb.GetInstanceResponse();
   res.setExists(instance !== undefined);
-  if (instance) res.setOrchestrationstate(orchestrationState(instance, payloads));
+  if (instance) {
+    res.setOrchestrationstate(orchestrationState(instance, payloads));
+  }
   return res;
 }

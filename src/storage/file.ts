@@ -81,13 +81,19 @@ export class FileTranscriptStore implements TranscriptStore {
 
     const target = path.resolve(this.root, name);
     if (!target.startsWith(this.root + path.sep)) {
-      throw new InvalidNameError(name, "it does not name a file inside the store");
+      throw new InvalidNameError(
+        name,
+        "it does not name a file inside the store",
+      );
     }
     return target;
   }
 }
 
-async function writeDurably(file: string, body: string | Buffer): Promise<void> {
+async function writeDurably(
+  file: string,
+  body: string | Buffer,
+): Promise<void> {
   const handle = await open(file, "wx");
   try {
     await handle.writeFile(body);

@@ -13,7 +13,11 @@ export interface TranscriptStore {
    *
    * @returns Where the object now lives (a path or URL), for the manifest.
    */
-  put(name: string, body: string | Buffer, contentType: string): Promise<string>;
+  put(
+    name: string,
+    body: string | Buffer,
+    contentType: string,
+  ): Promise<string>;
 
   /** The bytes stored under `name`, or `undefined` if there are none. */
   get(name: string): Promise<Buffer | undefined>;

@@ -7,10 +7,9 @@ import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import path from "node:path";
-import { Transform } from "node:stream";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 
 import {
   DurascribeError,
@@ -23,6 +22,7 @@ import {
   openUrl,
   strongValidator,
 } from "./http.js";
+import { localMedia } from "./local-media.js";
 
 /** Options of {@link fetchMedia}; every one has a default. */
 export interface FetchOptions {
@@ -83,8 +83,9 @@ export async function fetchMedia(
   opts: FetchOptions = {},
 ): Promise<string> {
   const url = parseSource(source);
-  if (url === undefined) return localMedia(source, source);
-  if (url.protocol === "file:") return localMedia(fileURLToPath(url), source);
+  if (url === undefined || url.protocol === "file:") {
+    return localMedia(url ?? source, source);
+  }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new PermanentMediaError(
       `unsupported media URL ${source}: only http, https and file URLs or local paths are accepted`,
@@ -117,24 +118,6 @@ function parseSource(source: string): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function localMedia(file: string, source: string): Promise<string> {
-  const resolved = path.resolve(file);
-  try {
-    const info = await stat(resolved);
-    if (info.isFile()) return resolved;
-  } catch (err) {
-    throw new PermanentMediaError(
-      `media file ${source} cannot be read: ${(err as Error).message}`,
-      "E_MEDIA_NOT_FOUND",
-      { cause: err },
-    );
-  }
-  throw new PermanentMediaError(
-    `media path ${source} is not a file`,
-    "E_MEDIA_NOT_FILE",
-  );
 }
 
 async function download(url: URL, dest: string, s: Settings): Promise<string> {
@@ -208,9 +191,12 @@ async function attemptOnce(
       signal: s.signal,
     });
     try {
+      const onDisk = progress.received;
       const append = acceptResponse(response, url, progress, s);
       if (append === "complete") return;
-      if (!append) await file.truncate(0);
+      // Truncate only when needed: body bytes that arrive during the wait
+      // are lost if the connection drops before the body is piped.
+      if (!append && onDisk > 0) await file.truncate(0);
       await streamBody(response, url, file, progress, s);
     } finally {
       response.destroy();
@@ -314,7 +300,7 @@ function tooLarge(url: URL, s: Settings, detail: string): PermanentMediaError {
   );
 }
 
-/** Writes the body to `temp`, counting bytes and enforcing the size cap. */
+/** Writes the body to `file`, counting bytes and enforcing the size cap. */
 async function streamBody(
   res: IncomingMessage,
   url: URL,
@@ -324,18 +310,7 @@ async function streamBody(
 ): Promise<void> {
   const start = progress.received;
   const expected = contentLength(res);
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      progress.received += chunk.length;
-      if (progress.received > s.maxBytes) {
-        done(tooLarge(url, s, `${progress.received} bytes so far`));
-        return;
-      }
-      s.onProgress?.(progress.received, progress.total);
-      done(null, chunk);
-    },
-  });
-  await pipeline(res, counter, file.createWriteStream({ autoClose: false }));
+  await pipeline(res, fileSink(url, file, progress, s));
 
   const got = progress.received - start;
   if (expected !== undefined && got < expected) {
@@ -344,6 +319,32 @@ async function streamBody(
       "E_FETCH_TRUNCATED",
     );
   }
+}
+
+/**
+ * A sink that counts a chunk only once it is written, so after a failure
+ * `progress.received` is what the file holds and a resume starts there.
+ */
+function fileSink(
+  url: URL,
+  file: FileHandle,
+  progress: Progress,
+  s: Settings,
+): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const after = progress.received + chunk.length;
+      if (after > s.maxBytes) {
+        done(tooLarge(url, s, `${after} bytes so far`));
+        return;
+      }
+      file.write(chunk).then(() => {
+        progress.received = after;
+        s.onProgress?.(after, progress.total);
+        done();
+      }, done);
+    },
+  });
 }
 
 const NETWORK_CODES = new Set([

@@ -36,5 +36,5 @@ test("a fan-out of 500 activities fans in the exact sum", async (t) => {
   const state = await client.waitForOrchestrationCompletion(id, true, 60);
 
   assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
-  assert.equal(JSON.parse(state!.serializedOutput!), 500 * 499);
+  assert.equal(JSON.parse(state.serializedOutput!), 500 * 499);
 });

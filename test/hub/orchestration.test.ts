@@ -198,7 +198,9 @@ test("a recursive terminate ends the instance and its sub-orchestrations", async
   const child = `${id}-child`;
   await eventually(
     async () =>
-      (await statusOf(child)) === OrchestrationStatus.RUNNING ? true : undefined,
+      (await statusOf(child)) === OrchestrationStatus.RUNNING
+        ? true
+        : undefined,
     "the child to run",
   );
   const { terminateOptions } = await import("@microsoft/durabletask-js");
@@ -226,7 +228,11 @@ test("an orchestration can send an event to another instance", async () => {
   await client.waitForOrchestrationStart(target);
   const { state } = await run(sender, target);
   assert.equal(state.runtimeStatus, OrchestrationStatus.COMPLETED);
-  const received = await client.waitForOrchestrationCompletion(target, true, 30);
+  const received = await client.waitForOrchestrationCompletion(
+    target,
+    true,
+    30,
+  );
   assert.equal(JSON.parse(received!.serializedOutput!), "got from a friend");
 });
 

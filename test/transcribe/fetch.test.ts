@@ -24,7 +24,7 @@ async function withTempDir(body: (dir: string) => Promise<void>) {
   }
 }
 
-test("an http download lands at dest with progress reported", async () => {
+void test("an http download lands at dest with progress reported", async () => {
   const media = payload(50_000);
   await withServer(
     (_req, res) => {
@@ -48,7 +48,7 @@ test("an http download lands at dest with progress reported", async () => {
   );
 });
 
-test("a 404 is a permanent error naming the URL and status", async () => {
+void test("a 404 is a permanent error naming the URL and status", async () => {
   await withServer(
     (_req, res) => res.writeHead(404).end("not here"),
     async ({ url, requests }) => {
@@ -68,7 +68,7 @@ test("a 404 is a permanent error naming the URL and status", async () => {
   );
 });
 
-test("a 500 is retried and the next answer's body is kept", async () => {
+void test("a 500 is retried and the next answer's body is kept", async () => {
   const media = payload(1_000);
   await withServer(
     (_req, res, i) => {
@@ -87,7 +87,7 @@ test("a 500 is retried and the next answer's body is kept", async () => {
   );
 });
 
-test("persistent 503s give up after maxAttempts as a transient error", async () => {
+void test("persistent 503s give up after maxAttempts as a transient error", async () => {
   await withServer(
     (_req, res) => res.writeHead(503).end(),
     async ({ url, requests }) => {
@@ -98,7 +98,8 @@ test("persistent 503s give up after maxAttempts as a transient error", async () 
             maxAttempts: 3,
           }),
           (err: unknown) =>
-            err instanceof TransientError && /gave up after 3/.test(err.message),
+            err instanceof TransientError &&
+            /gave up after 3/.test(err.message),
         );
         assert.equal(requests.length, 3);
         assert.deepEqual(await readdir(dir), []);
@@ -107,7 +108,7 @@ test("persistent 503s give up after maxAttempts as a transient error", async () 
   );
 });
 
-test("a dropped connection resumes with a Range request and exact bytes", async () => {
+void test("a dropped connection resumes with a Range request and exact bytes", async () => {
   const media = payload(200_000);
   const headers = { "accept-ranges": "bytes", etag: '"v1"' };
   await withServer(
@@ -141,7 +142,7 @@ test("a dropped connection resumes with a Range request and exact bytes", async 
   );
 });
 
-test("a server that ignores Range restarts the file from the first byte", async () => {
+void test("a server that ignores Range restarts the file from the first byte", async () => {
   const media = payload(100_000);
   await withServer(
     (_req, res, i) => {
@@ -164,7 +165,7 @@ test("a server that ignores Range restarts the file from the first byte", async 
   );
 });
 
-test("a dropped download without Accept-Ranges retries without Range", async () => {
+void test("a dropped download without Accept-Ranges retries without Range", async () => {
   const media = payload(100_000);
   await withServer(
     (_req, res, i) => {
@@ -184,7 +185,7 @@ test("a dropped download without Accept-Ranges retries without Range", async () 
   );
 });
 
-test("a truncated body on every attempt fails as transient and leaves no temp file", async () => {
+void test("a truncated body on every attempt fails as transient and leaves no temp file", async () => {
   await withServer(
     (_req, res) => {
       res.writeHead(200, { "content-length": 10_000 });
@@ -205,7 +206,7 @@ test("a truncated body on every attempt fails as transient and leaves no temp fi
   );
 });
 
-test("a Content-Length over the size cap fails before any byte is stored", async () => {
+void test("a Content-Length over the size cap fails before any byte is stored", async () => {
   await withServer(
     (_req, res) => {
       res.writeHead(200, { "content-length": 5_000 });
@@ -229,7 +230,7 @@ test("a Content-Length over the size cap fails before any byte is stored", async
   );
 });
 
-test("a chunked body that grows past the size cap is cut off", async () => {
+void test("a chunked body that grows past the size cap is cut off", async () => {
   await withServer(
     (_req, res) => {
       res.writeHead(200);
@@ -255,7 +256,7 @@ test("a chunked body that grows past the size cap is cut off", async () => {
   );
 });
 
-test("a server that goes silent mid-body hits the idle timeout", async () => {
+void test("a server that goes silent mid-body hits the idle timeout", async () => {
   await withServer(
     (_req, res) => {
       res.writeHead(200, { "content-length": 10_000 });
@@ -279,7 +280,7 @@ test("a server that goes silent mid-body hits the idle timeout", async () => {
   );
 });
 
-test("redirects are followed to the media", async () => {
+void test("redirects are followed to the media", async () => {
   const media = payload(2_000);
   await withServer(
     (req, res) => {
@@ -298,7 +299,7 @@ test("redirects are followed to the media", async () => {
   );
 });
 
-test("a local path is returned as an absolute path without copying", async () => {
+void test("a local path is returned as an absolute path without copying", async () => {
   await withTempDir(async (dir) => {
     const file = path.join(dir, "talk.mp4");
     await writeFile(file, "x");
@@ -309,7 +310,7 @@ test("a local path is returned as an absolute path without copying", async () =>
   });
 });
 
-test("a file: URL is returned as its path", async () => {
+void test("a file: URL is returned as its path", async () => {
   await withTempDir(async (dir) => {
     const file = path.join(dir, "talk one.mp4");
     await writeFile(file, "x");
@@ -319,7 +320,7 @@ test("a file: URL is returned as its path", async () => {
   });
 });
 
-test("a missing local file is a permanent error", async () => {
+void test("a missing local file is a permanent error", async () => {
   await withTempDir(async (dir) => {
     await assert.rejects(
       fetchMedia(path.join(dir, "nope.mp4"), "unused"),
@@ -329,7 +330,7 @@ test("a missing local file is a permanent error", async () => {
   });
 });
 
-test("a local folder is a permanent error", async () => {
+void test("a local folder is a permanent error", async () => {
   await withTempDir(async (dir) => {
     await assert.rejects(
       fetchMedia(dir, "unused"),
@@ -339,10 +340,34 @@ test("a local folder is a permanent error", async () => {
   });
 });
 
-test("an unsupported URL scheme is a permanent error", async () => {
+void test("an unsupported URL scheme is a permanent error", async () => {
   await assert.rejects(
     fetchMedia("ftp://example.com/talk.mp4", "unused"),
     (err: unknown) =>
       err instanceof PermanentMediaError && err.code === "E_FETCH_SCHEME",
+  );
+});
+
+void test("an aborted download throws the abort reason and removes its temp file", async () => {
+  await withServer(
+    (_req, res) => {
+      res.writeHead(200, { "content-length": 10_000 });
+      res.write(payload(1_000));
+    },
+    async ({ url }) => {
+      await withTempDir(async (dir) => {
+        const controller = new AbortController();
+        const reason = new Error("user cancelled");
+        await assert.rejects(
+          fetchMedia(`${url}/m.mp4`, path.join(dir, "m.mp4"), {
+            ...FAST,
+            onProgress: () => controller.abort(reason),
+            signal: controller.signal,
+          }),
+          (err: unknown) => err === reason,
+        );
+        assert.deepEqual(await readdir(dir), []);
+      });
+    },
   );
 });

@@ -3,7 +3,11 @@
  * that opened it, with every request it saw kept for assertions.
  */
 import http from "node:http";
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Answers the `index`-th request (0-based) the server receives. */
@@ -34,9 +38,7 @@ export async function withServer(
     requests.push(req.headers);
     handler(req, res, requests.length - 1);
   });
-  await new Promise<void>((resolve) =>
-    server.listen(0, "127.0.0.1", resolve),
-  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
   try {

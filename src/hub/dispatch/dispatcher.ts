@@ -171,7 +171,11 @@ export class Dispatcher {
     try {
       applied = applyOrchestratorResponse(flight.work, res, now);
     } catch (err) {
-      await this.store.releaseOrchestration(instanceId, flight.work.claim.lockToken, now);
+      await this.store.releaseOrchestration(
+        instanceId,
+        flight.work.claim.lockToken,
+        now,
+      );
       this.wake();
       throw invalidArgument("actions", errorText(err));
     }
@@ -224,7 +228,11 @@ export class Dispatcher {
     const o = this.orchestrations.get(token);
     if (o) {
       this.forgetOrchestration(token, o);
-      await this.store.releaseOrchestration(o.work.claim.instance.instanceId, token, now);
+      await this.store.releaseOrchestration(
+        o.work.claim.instance.instanceId,
+        token,
+        now,
+      );
       this.wake();
       return;
     }
@@ -342,11 +350,15 @@ export class Dispatcher {
         p.done(
           results[i]
             ? undefined
-            : staleWorkItem(`activity completion for "${p.flight.activity.instanceId}"`),
+            : staleWorkItem(
+                `activity completion for "${p.flight.activity.instanceId}"`,
+              ),
         ),
       );
     } catch (err) {
-      for (const p of batch) p.done(err instanceof Error ? err : new Error(String(err)));
+      for (const p of batch) {
+        p.done(err instanceof Error ? err : new Error(String(err)));
+      }
     }
     this.wake();
   }
@@ -382,12 +394,16 @@ export class Dispatcher {
         ? this.options.maxOrchestrationsPerStream
         : this.options.maxActivitiesPerStream;
     let free = 0;
-    for (const s of this.streams.values()) free += Math.max(0, max - s[kind].size);
+    for (const s of this.streams.values()) {
+      free += Math.max(0, max - s[kind].size);
+    }
     return free;
   }
 
   /** The stream with the most room for `kind`, if any has room. */
-  private pickStream(kind: "orchestrations" | "activities"): Stream | undefined {
+  private pickStream(
+    kind: "orchestrations" | "activities",
+  ): Stream | undefined {
     const max =
       kind === "orchestrations"
         ? this.options.maxOrchestrationsPerStream
@@ -417,7 +433,11 @@ export class Dispatcher {
       }
       const stream = this.pickStream("orchestrations");
       if (!stream) {
-        await this.store.releaseOrchestration(claim.instance.instanceId, claim.lockToken, now);
+        await this.store.releaseOrchestration(
+          claim.instance.instanceId,
+          claim.lockToken,
+          now,
+        );
         continue;
       }
       this.orchestrations.set(claim.lockToken, {
@@ -426,7 +446,9 @@ export class Dispatcher {
         lockedUntil,
       });
       stream.orchestrations.add(claim.lockToken);
-      stream.sink.write(encodeOrchestratorWorkItem(prepared.request, claim.lockToken));
+      stream.sink.write(
+        encodeOrchestratorWorkItem(prepared.request, claim.lockToken),
+      );
     }
     if (claims.length) this.wakeAt(lockedUntil);
     return claims.length;
@@ -443,9 +465,15 @@ export class Dispatcher {
         await this.store.releaseActivity(activity.id, activity.lockToken, now);
         continue;
       }
-      this.activities.set(activity.lockToken, { stream, activity, lockedUntil });
+      this.activities.set(activity.lockToken, {
+        stream,
+        activity,
+        lockedUntil,
+      });
       stream.activities.add(activity.lockToken);
-      stream.sink.write(encodeActivityWorkItem(activity.request, activity.lockToken));
+      stream.sink.write(
+        encodeActivityWorkItem(activity.request, activity.lockToken),
+      );
     }
     if (claims.length) this.wakeAt(lockedUntil);
     return claims.length;

@@ -90,7 +90,12 @@ class SqliteStore implements Store {
   taskHub(name: string): TaskHubStore {
     let hub = this.hubs.get(name);
     if (!hub) {
-      hub = new SqliteTaskHub(this.db, name, this.tokenPrefix, this.maxMessages);
+      hub = new SqliteTaskHub(
+        this.db,
+        name,
+        this.tokenPrefix,
+        this.maxMessages,
+      );
       this.hubs.set(name, hub);
     }
     return hub;
@@ -169,7 +174,9 @@ class SqliteTaskHub implements TaskHubStore {
       deleteHistory: p(
         `DELETE FROM history WHERE hub = @hub AND instance_id = @id`,
       ),
-      deleteInbox: p(`DELETE FROM inbox WHERE hub = @hub AND instance_id = @id`),
+      deleteInbox: p(
+        `DELETE FROM inbox WHERE hub = @hub AND instance_id = @id`,
+      ),
       deleteActivities: p(
         `DELETE FROM activities WHERE hub = @hub AND instance_id = @id`,
       ),
@@ -255,7 +262,10 @@ class SqliteTaskHub implements TaskHubStore {
     };
   }
 
-  createInstance(instance: InstanceRecord, start: NewMessage): Promise<boolean> {
+  createInstance(
+    instance: InstanceRecord,
+    start: NewMessage,
+  ): Promise<boolean> {
     return Promise.resolve(
       this.db.transaction(() => this.createTx(instance, start))(),
     );
@@ -263,8 +273,7 @@ class SqliteTaskHub implements TaskHubStore {
 
   getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
     const row = this.s.getInstance.get({ hub: this.name, id: instanceId }) as
-      | Row
-      | undefined;
+      Row | undefined;
     return Promise.resolve(row ? toInstance(row) : undefined);
   }
 
@@ -308,7 +317,11 @@ class SqliteTaskHub implements TaskHubStore {
         }) as Row[];
         return rows.map((r) => {
           const lockToken = this.nextToken();
-          this.s.lockActivity.run({ token: lockToken, until: lockUntil, id: r.id });
+          this.s.lockActivity.run({
+            token: lockToken,
+            until: lockUntil,
+            id: r.id,
+          });
           return {
             id: r.id as number,
             instanceId: r.instance_id as string,
@@ -490,17 +503,19 @@ class SqliteTaskHub implements TaskHubStore {
     this.s.lockInstance.run({ ...key, token: lockToken, until: lockUntil });
     const instance = toInstance(this.s.getInstance.get(key) as Row);
     const messages = (
-      this.s.visibleMessages.all({ ...key, now, limit: this.maxMessages }) as Row[]
-    ).map(
-      (r): StoredMessage => ({
-        id: r.id as number,
-        instanceId: id,
-        executionId: r.execution_id as string | null,
-        kind: r.kind as number,
-        event: r.event as Uint8Array,
-        visibleAt: r.visible_at as number,
-      }),
-    );
+      this.s.visibleMessages.all({
+        ...key,
+        now,
+        limit: this.maxMessages,
+      }) as Row[]
+    ).map((r): StoredMessage => ({
+      id: r.id as number,
+      instanceId: id,
+      executionId: r.execution_id as string | null,
+      kind: r.kind as number,
+      event: r.event as Uint8Array,
+      visibleAt: r.visible_at as number,
+    }));
     return { instance, history: this.historyOf(id), messages, lockToken };
   }
 
@@ -508,7 +523,11 @@ class SqliteTaskHub implements TaskHubStore {
     const key = { hub: this.name, id: c.instanceId };
     const row = this.s.getInstance.get(key) as Row | undefined;
     if (!row) return false;
-    if (c.lockToken === null ? row.locked_by !== null : row.locked_by !== c.lockToken) {
+    if (
+      c.lockToken === null
+        ? row.locked_by !== null
+        : row.locked_by !== c.lockToken
+    ) {
       return false;
     }
 
@@ -519,7 +538,10 @@ class SqliteTaskHub implements TaskHubStore {
     );
     for (const a of c.activities) this.insertActivity(a);
     for (const creation of c.creations) {
-      if (!this.createTx(creation.instance, creation.start) && creation.onConflict) {
+      if (
+        !this.createTx(creation.instance, creation.start) &&
+        creation.onConflict
+      ) {
         this.enqueueTx(creation.onConflict);
       }
     }
