@@ -27,6 +27,7 @@ import {
   type OrchestratorAction,
   type TaskFailureDetails,
 } from "./protocol.js";
+import { Writer } from "./wire.js";
 
 type OrchestratorResponse = InstanceType<typeof pb.OrchestratorResponse>;
 type ExecutionStarted = InstanceType<typeof pb.ExecutionStartedEvent>;
@@ -66,35 +67,44 @@ export function prepareOrchestration(
   maxBytes: number,
 ): Prepared {
   const { instance } = claim;
-  const consumedIds = claim.messages.map((m) => m.id);
-  const kept = claim.messages.filter(
-    (m) => m.executionId === null || m.executionId === instance.executionId,
-  );
-  if (isTerminal(instance.status) || kept.length === 0) {
-    return { kind: "commit", commit: drainCommit(claim, consumedIds, now) };
-  }
-
   const started = newEvent(-1, now);
   started.setOrchestratorstarted(new pb.OrchestratorStartedEvent());
-  const newEvents = [started.serializeBinary(), ...kept.map((m) => m.event)];
-  const newKinds = [EventKind.ORCHESTRATORSTARTED, ...kept.map((m) => m.kind)];
+  const newEvents = [started.serializeBinary()];
+  const newKinds = [EventKind.ORCHESTRATORSTARTED];
+  const consumedIds: number[] = [];
+
+  // Room for events: the limit less the history and some framing. Messages
+  // that do not fit stay in the inbox for the next work item.
+  const framing = 1024 + instance.instanceId.length * 3;
+  let room = maxBytes - framing - newEvents[0]!.length;
+  for (const e of claim.history) room -= e.length + 4;
+  for (const m of claim.messages) {
+    const current = m.executionId === null || m.executionId === instance.executionId;
+    if (current) {
+      if (m.event.length + 4 > room && newEvents.length > 1) break;
+      room -= m.event.length + 4;
+      newEvents.push(m.event);
+      newKinds.push(m.kind);
+    }
+    consumedIds.push(m.id);
+  }
+  if (isTerminal(instance.status) || newEvents.length === 1) {
+    return { kind: "commit", commit: drainCommit(claim, consumedIds, now) };
+  }
+  if (room < 0) {
+    const reason = `the work item for instance "${instance.instanceId}" would be ${maxBytes - room} bytes (${claim.history.length} history events), over the ${maxBytes}-byte gRPC message limit; split the work with sub-orchestrations or continue-as-new`;
+    const failure = failureDetails("HistoryTooLarge", reason);
+    return {
+      kind: "commit",
+      commit: endInstanceCommit(claim, Status.FAILED, { now, failure }),
+    };
+  }
   const request = encodeOrchestratorRequest(
     instance.instanceId,
     instance.executionId,
     claim.history,
     newEvents,
   );
-  if (request.length > maxBytes) {
-    const reason = `the work item for instance "${instance.instanceId}" is ${request.length} bytes (${claim.history.length} history events), over the ${maxBytes}-byte gRPC message limit; split the work with sub-orchestrations or continue-as-new`;
-    const failure = failureDetails("HistoryTooLarge", reason);
-    return {
-      kind: "commit",
-      commit: endInstanceCommit(claim, Status.FAILED, {
-        now,
-        failure,
-      }),
-    };
-  }
   return {
     kind: "dispatch",
     request,
@@ -294,51 +304,50 @@ function applyAction(
   }
 }
 
-function taskScheduledEvent(
-  id: number,
-  a: InstanceType<typeof pb.ScheduleTaskAction>,
-  now: number,
-): Uint8Array {
-  const e = newEvent(id, now);
-  const body = new pb.TaskScheduledEvent();
-  body.setName(a.getName());
-  const version = a.getVersion();
-  if (version) body.setVersion(version);
-  const input = a.getInput();
-  if (input) body.setInput(input);
+type ScheduleTask = InstanceType<typeof pb.ScheduleTaskAction>;
+
+// A fan-out brings thousands of scheduleTask actions in one response, so
+// their event and request bytes are written directly (field numbers of
+// HistoryEvent, TaskScheduledEvent, ActivityRequest, OrchestrationInstance).
+
+function taskScheduledEvent(id: number, a: ScheduleTask, now: number): Buffer {
   const trace = a.getParenttracecontext();
-  if (trace) body.setParenttracecontext(trace);
-  for (const [k, v] of a.getTagsMap().entries()) body.getTagsMap().set(k, v);
-  e.setTaskscheduled(body);
-  return e.serializeBinary();
+  return new Writer(128)
+    .int(1, id)
+    .timestamp(2, now)
+    .message(6, (w) => {
+      w.string(1, a.getName())
+        .stringValue(2, a.getVersion()?.getValue())
+        .stringValue(3, a.getInput()?.getValue());
+      if (trace) w.bytes(4, trace.serializeBinary());
+      w.map(5, a.getTagsMap().getEntryList());
+    })
+    .finish();
 }
 
 function newActivity(
   instance: InstanceRecord,
   taskId: number,
-  a: InstanceType<typeof pb.ScheduleTaskAction>,
+  a: ScheduleTask,
   now: number,
 ): NewActivity {
-  const req = new pb.ActivityRequest();
-  req.setName(a.getName());
-  const version = a.getVersion();
-  if (version) req.setVersion(version);
-  const input = a.getInput();
-  if (input) req.setInput(input);
-  const orch = new pb.OrchestrationInstance();
-  orch.setInstanceid(instance.instanceId);
-  orch.setExecutionid(stringValue(instance.executionId));
-  req.setOrchestrationinstance(orch);
-  req.setTaskid(taskId);
   const trace = a.getParenttracecontext();
-  if (trace) req.setParenttracecontext(trace);
-  for (const [k, v] of a.getTagsMap().entries()) req.getTagsMap().set(k, v);
+  const w = new Writer(192)
+    .string(1, a.getName())
+    .stringValue(2, a.getVersion()?.getValue())
+    .stringValue(3, a.getInput()?.getValue())
+    .message(4, (o) =>
+      o.string(1, instance.instanceId).stringValue(2, instance.executionId),
+    )
+    .int(5, taskId);
+  if (trace) w.bytes(6, trace.serializeBinary());
+  w.map(7, a.getTagsMap().getEntryList());
   return {
     instanceId: instance.instanceId,
     executionId: instance.executionId,
     taskId,
     name: a.getName(),
-    request: req.serializeBinary(),
+    request: w.finish(),
     visibleAt: now,
   };
 }

@@ -6,6 +6,7 @@
  * decoded and encoded again.
  */
 import { createRequire } from "node:module";
+import { Writer } from "./wire.js";
 
 const require = createRequire(import.meta.url);
 
@@ -114,40 +115,11 @@ export function failureDetails(
   return f;
 }
 
-// Hand-written protobuf encoding for WorkItem. Field numbers are those of
-// orchestrator_service.proto: WorkItem.orchestratorRequest = 1,
+// WorkItem and OrchestratorRequest are encoded by hand so stored history
+// bytes go on the wire as they are. WorkItem.orchestratorRequest = 1,
 // activityRequest = 2, healthPing = 4, completionToken = 10;
 // OrchestratorRequest.instanceId = 1, executionId = 2, pastEvents = 3,
-// newEvents = 4; StringValue.value = 1.
-
-const LEN = 2;
-
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
-  let v = n;
-  while (v > 0x7f) {
-    bytes.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  bytes.push(v);
-  return Buffer.from(bytes);
-}
-
-function key(field: number): Buffer {
-  return varint((field << 3) | LEN);
-}
-
-function lenField(field: number, body: Uint8Array): Buffer[] {
-  return [
-    key(field),
-    varint(body.length),
-    Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-  ];
-}
-
-function stringField(field: number, value: string): Buffer[] {
-  return lenField(field, Buffer.from(value, "utf8"));
-}
+// newEvents = 4.
 
 /** Encodes an OrchestratorRequest from stored event bytes. */
 export function encodeOrchestratorRequest(
@@ -156,24 +128,24 @@ export function encodeOrchestratorRequest(
   pastEvents: readonly Uint8Array[],
   newEvents: readonly Uint8Array[],
 ): Buffer {
-  const parts: Buffer[] = [
-    ...stringField(1, instanceId),
-    ...lenField(2, Buffer.concat(stringField(1, executionId))),
-  ];
-  for (const e of pastEvents) parts.push(...lenField(3, e));
-  for (const e of newEvents) parts.push(...lenField(4, e));
-  return Buffer.concat(parts);
+  let size = 64 + instanceId.length * 3 + executionId.length;
+  for (const e of pastEvents) size += e.length + 4;
+  for (const e of newEvents) size += e.length + 4;
+  const w = new Writer(size).string(1, instanceId).stringValue(2, executionId);
+  for (const e of pastEvents) w.bytes(3, e);
+  for (const e of newEvents) w.bytes(4, e);
+  return w.finish();
 }
 
 /** Encodes a WorkItem carrying an OrchestratorRequest. */
 export function encodeOrchestratorWorkItem(
-  request: Buffer,
+  request: Uint8Array,
   completionToken: string,
 ): Buffer {
-  return Buffer.concat([
-    ...lenField(1, request),
-    ...stringField(10, completionToken),
-  ]);
+  return new Writer(request.length + 64)
+    .bytes(1, request)
+    .string(10, completionToken)
+    .finish();
 }
 
 /** Encodes a WorkItem carrying a serialized ActivityRequest. */
@@ -181,13 +153,20 @@ export function encodeActivityWorkItem(
   request: Uint8Array,
   completionToken: string,
 ): Buffer {
-  return Buffer.concat([
-    ...lenField(2, request),
-    ...stringField(10, completionToken),
-  ]);
+  return new Writer(request.length + 64)
+    .bytes(2, request)
+    .string(10, completionToken)
+    .finish();
 }
 
 /** A WorkItem with an empty HealthPing. */
-export const HEALTH_PING_WORK_ITEM: Buffer = Buffer.concat(
-  lenField(4, new Uint8Array(0)),
-);
+export const HEALTH_PING_WORK_ITEM: Buffer = new Writer(8)
+  .bytes(4, new Uint8Array(0))
+  .finish();
+
+/** HistoryChunk { repeated HistoryEvent events = 1; } from stored bytes. */
+export function encodeHistoryChunk(events: readonly Uint8Array[]): Buffer {
+  const w = new Writer();
+  for (const e of events) w.bytes(1, e);
+  return w.finish();
+}

@@ -11,7 +11,14 @@ import {
 } from "./dispatch/dispatcher.js";
 import { HubError, invalidArgument } from "./errors.js";
 import { HubService } from "./service.js";
-import { Empty, grpcPb, isTerminal, pb, Status } from "./protocol.js";
+import {
+  Empty,
+  encodeHistoryChunk,
+  grpcPb,
+  isTerminal,
+  pb,
+  Status,
+} from "./protocol.js";
 import type { Store } from "./store/store.js";
 import { Logger, silentLogger } from "../logger.js";
 
@@ -37,6 +44,7 @@ export const DEFAULT_DISPATCH: DispatchOptions = {
   healthPingMs: 10_000,
   maxWorkItemBytes: 4 * 1024 * 1024,
   pollMs: undefined,
+  batching: { minHistory: 200, ratio: 2, maxHoldMs: 1000 },
 };
 
 const TASK_HUB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -374,26 +382,6 @@ export class HubServer {
       call.destroy(toServiceError(err, this.log) as Error),
     );
   }
-}
-
-/** HistoryChunk { repeated HistoryEvent events = 1; } from stored bytes. */
-function encodeHistoryChunk(events: Uint8Array[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of events) {
-    parts.push(Buffer.from([0x0a]), varint(e.length), Buffer.from(e));
-  }
-  return Buffer.concat(parts);
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  let v = n;
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Buffer.from(out);
 }
 
 function notBuilt(

@@ -28,6 +28,7 @@ import {
   pb,
 } from "../protocol.js";
 import { Waiters } from "./waiters.js";
+import type { BatchPolicy } from "./batching.js";
 import { staleWorkItem, invalidArgument } from "../errors.js";
 import type { Logger } from "../../logger.js";
 
@@ -47,6 +48,8 @@ export interface DispatchOptions {
   maxWorkItemBytes: number;
   /** Also look for work this often (another process may have added some). */
   pollMs: number | undefined;
+  /** How activity results are batched; undefined sends every result at once. */
+  batching: BatchPolicy | undefined;
 }
 
 /** The side of a GetWorkItems call the dispatcher writes to. */
@@ -420,7 +423,12 @@ export class Dispatcher {
     const free = this.freeSlots("orchestrations");
     if (free === 0) return 0;
     const lockedUntil = now + this.options.orchestrationLockMs;
-    const claims = await this.store.claimOrchestrations(now, lockedUntil, free);
+    const claims = await this.store.claimOrchestrations(
+      now,
+      lockedUntil,
+      free,
+      this.options.batching,
+    );
     for (const claim of claims) {
       const prepared = prepareOrchestration(
         claim,

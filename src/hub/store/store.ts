@@ -13,6 +13,7 @@
  * Every state change of one work item commits in one transaction. Events are
  * stored as protobuf bytes and never re-encoded by the store.
  */
+import type { BatchPolicy } from "../dispatch/batching.js";
 
 /** An orchestration instance as stored. Times are epoch milliseconds. */
 export interface InstanceRecord {
@@ -150,11 +151,16 @@ export interface TaskHubStore {
   getHistory(instanceId: string): Promise<Uint8Array[]>;
   /** Adds messages to existing instances; those for unknown ones are dropped. */
   enqueue(messages: NewMessage[]): Promise<void>;
-  /** Locks up to `limit` instances that have visible messages. */
+  /**
+   * Locks up to `limit` instances that have visible messages. With a
+   * policy, instances it holds back are skipped and become ready again at
+   * their hold's end or with their next message.
+   */
   claimOrchestrations(
     now: number,
     lockUntil: number,
     limit: number,
+    policy?: BatchPolicy,
   ): Promise<ClaimedOrchestration[]>;
   /** Locks up to `limit` visible activities. */
   claimActivities(

@@ -26,6 +26,10 @@ export const MIGRATIONS: readonly string[] = [
     locked_until INTEGER,
     -- Earliest time the instance has a visible inbox row and no live lock.
     ready_at INTEGER,
+    -- Events in history, and activities scheduled and not yet finished:
+    -- what the batching policy weighs.
+    history_length INTEGER NOT NULL DEFAULT 0,
+    pending_activities INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (hub, instance_id)
   ) WITHOUT ROWID;
   CREATE INDEX instances_ready ON instances (hub, ready_at)

@@ -23,6 +23,7 @@ import type {
 } from "../store.js";
 import { MIGRATIONS } from "./schema.js";
 import { EventKind, isTerminal } from "../../protocol.js";
+import { holdUntil, type BatchPolicy } from "../../dispatch/batching.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -55,7 +56,7 @@ export function openSqliteStore(
     );
   }
   migrate(db);
-  return new SqliteStore(db, path, options.maxMessagesPerWorkItem ?? 1000);
+  return new SqliteStore(db, path, options.maxMessagesPerWorkItem ?? 10_000);
 }
 
 function migrate(db: Database.Database): void {
@@ -199,8 +200,21 @@ class SqliteTaskHub implements TaskHubStore {
       ),
       deleteMessage: p(`DELETE FROM inbox WHERE id = @id`),
       readyInstances: p(
-        `SELECT instance_id FROM instances
+        `SELECT instance_id, history_length, pending_activities FROM instances
          WHERE hub = @hub AND ready_at <= @now ORDER BY ready_at LIMIT @limit`,
+      ),
+      inboxSummary: p(
+        `SELECT COUNT(*) AS messages, MIN(visible_at) AS oldest,
+           SUM(kind IN (${EventKind.TASKCOMPLETED}, ${EventKind.TASKFAILED})) AS results
+         FROM inbox WHERE hub = @hub AND instance_id = @id AND visible_at <= @now`,
+      ),
+      hold: p(
+        `UPDATE instances SET ready_at = @until
+         WHERE hub = @hub AND instance_id = @id AND locked_by IS NULL`,
+      ),
+      activityDone: p(
+        `UPDATE instances SET pending_activities = MAX(0, pending_activities - 1)
+         WHERE hub = @hub AND instance_id = @instanceId`,
       ),
       lockInstance: p(
         `UPDATE instances SET locked_by = @token, locked_until = @until, ready_at = @until
@@ -224,7 +238,9 @@ class SqliteTaskHub implements TaskHubStore {
       writeInstance: p(
         `UPDATE instances SET status = @status, execution_id = @executionId, input = @input,
            output = @output, custom_status = @customStatus, failure = @failure,
-           updated_at = @updatedAt, completed_at = @completedAt
+           updated_at = @updatedAt, completed_at = @completedAt,
+           history_length = @historyLength,
+           pending_activities = pending_activities + @newActivities
          WHERE hub = @hub AND instance_id = @instanceId`,
       ),
       insertActivity: p(
@@ -292,13 +308,24 @@ class SqliteTaskHub implements TaskHubStore {
     now: number,
     lockUntil: number,
     limit: number,
+    policy?: BatchPolicy,
   ): Promise<ClaimedOrchestration[]> {
     return Promise.resolve(
       this.db.transaction(() => {
-        const ids = this.s.readyInstances
-          .all({ hub: this.name, now, limit })
-          .map((r) => (r as Row).instance_id as string);
-        return ids.map((id) => this.claimOneTx(id, now, lockUntil));
+        // Look a little past `limit`: some candidates may be held back.
+        const candidates = this.s.readyInstances.all({
+          hub: this.name,
+          now,
+          limit: policy ? limit + 16 : limit,
+        }) as Row[];
+        const claims: ClaimedOrchestration[] = [];
+        for (const c of candidates) {
+          if (claims.length === limit) break;
+          const id = c.instance_id as string;
+          if (policy && this.holdTx(c, now, policy)) continue;
+          claims.push(this.claimOneTx(id, now, lockUntil));
+        }
+        return claims;
       })(),
     );
   }
@@ -350,6 +377,7 @@ class SqliteTaskHub implements TaskHubStore {
             token: c.lockToken,
           });
           if (!gone) return false;
+          this.s.activityDone.run({ hub: this.name, ...c.message });
           this.enqueueTx(c.message);
           return true;
         }),
@@ -493,6 +521,26 @@ class SqliteTaskHub implements TaskHubStore {
     }
   }
 
+  /** Applies the batching policy; true when the instance is held back. */
+  private holdTx(candidate: Row, now: number, policy: BatchPolicy): boolean {
+    const id = candidate.instance_id as string;
+    const inbox = this.s.inboxSummary.get({ hub: this.name, id, now }) as Row;
+    const until = holdUntil(
+      {
+        messages: inbox.messages as number,
+        results: (inbox.results as number | null) ?? 0,
+        oldest: (inbox.oldest as number | null) ?? now,
+        pendingActivities: candidate.pending_activities as number,
+        historyLength: candidate.history_length as number,
+      },
+      now,
+      policy,
+    );
+    if (until === undefined) return false;
+    this.s.hold.run({ hub: this.name, id, until });
+    return true;
+  }
+
   private claimOneTx(
     id: string,
     now: number,
@@ -547,7 +595,13 @@ class SqliteTaskHub implements TaskHubStore {
     }
     for (const m of c.messages) this.enqueueTx(m);
 
-    const merged = { ...toInstance(row), ...c.update, hub: this.name };
+    const merged = {
+      ...toInstance(row),
+      ...c.update,
+      hub: this.name,
+      historyLength: c.historyStart + c.appendHistory.length,
+      newActivities: c.activities.length,
+    };
     this.s.writeInstance.run(merged);
     if (c.lockToken === null) this.s.recomputeReady.run(key);
     else this.s.unlockInstance.run({ ...key, token: c.lockToken });
