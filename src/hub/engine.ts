@@ -79,7 +79,8 @@ export function prepareOrchestration(
   let room = maxBytes - framing - newEvents[0]!.length;
   for (const e of claim.history) room -= e.length + 4;
   for (const m of claim.messages) {
-    const current = m.executionId === null || m.executionId === instance.executionId;
+    const current =
+      m.executionId === null || m.executionId === instance.executionId;
     if (current) {
       if (m.event.length + 4 > room && newEvents.length > 1) break;
       room -= m.event.length + 4;

@@ -111,7 +111,9 @@ export class Writer {
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    const next = Buffer.allocUnsafe(
+      Math.max(this.buf.length * 2, this.pos + n),
+    );
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }

@@ -269,3 +269,26 @@ test("with a token, calls without it or with a wrong one are UNAUTHENTICATED", a
     await secured.stop();
   }
 });
+
+test("an idle work-item stream receives health pings", async () => {
+  const pinging = await startHub({ dispatch: { healthPingMs: 50 } });
+  const client = new grpcPb.TaskHubSidecarServiceClient(
+    pinging.address,
+    grpc.credentials.createInsecure(),
+  );
+  try {
+    const stream = client.getWorkItems(
+      new pb.GetWorkItemsRequest(),
+      new grpc.Metadata(),
+    );
+    const item = await new Promise<any>((resolve) =>
+      stream.on("data", resolve),
+    );
+    assert.equal(item.hasHealthping(), true);
+    stream.cancel();
+    stream.on("error", () => {});
+  } finally {
+    client.close();
+    await pinging.stop();
+  }
+});
