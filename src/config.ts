@@ -78,9 +78,10 @@ function parsePort(value: string): number {
 }
 
 /** A parsed store location. */
-export type StoreSpec = { kind: "sqlite"; path: string };
+export type StoreSpec =
+  { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
-/** Parses `sqlite:<path>`. */
+/** Parses `sqlite:<path>` or `postgres://...`. */
 export function parseStore(spec: string): StoreSpec {
   if (spec.startsWith("sqlite:")) {
     const path = spec.slice("sqlite:".length);
@@ -88,12 +89,15 @@ export function parseStore(spec: string): StoreSpec {
     return { kind: "sqlite", path };
   }
   if (/^postgres(ql)?:\/\//.test(spec)) {
-    throw new ConfigError(
-      `--store "${redact(spec)}": the PostgreSQL store is not built yet; use sqlite:<path>`,
-    );
+    try {
+      new URL(spec);
+    } catch {
+      throw new ConfigError(`--store "${redact(spec)}" is not a valid URL`);
+    }
+    return { kind: "postgres", url: spec };
   }
   throw new ConfigError(
-    `--store "${redact(spec)}" is not a store; use sqlite:<path>`,
+    `--store "${redact(spec)}" is not a store; use sqlite:<path> or postgres://user@host/db`,
   );
 }
 

@@ -2,16 +2,17 @@
  * The `durascribe` command. The only module that prints to the console.
  */
 import { parseArgs } from "node:util";
-import { ConfigError, hubConfig, parseStore } from "../config.js";
+import { ConfigError, hubConfig } from "../config.js";
 import { Logger } from "../logger.js";
 import { HubServer } from "../hub/server.js";
-import { openSqliteStore } from "../hub/store/sqlite/sqlite-store.js";
+import { openStore } from "../hub/store/open.js";
 
 const USAGE = `usage: durascribe <command> [options]
 
 commands:
   hub     serve the Durable Task hub (TaskHubSidecarService over gRPC)
-          --host 127.0.0.1  --port 8080  --store sqlite:.durascribe/hub.db
+          --host 127.0.0.1  --port 8080
+          --store sqlite:.durascribe/hub.db | postgres://user@host/db
           --token <secret>  --log-level info
 `;
 
@@ -51,18 +52,15 @@ async function hubCommand(args: string[]): Promise<void> {
   });
   const config = hubConfig({ flags: values, env: process.env });
   const logger = new Logger(config.logLevel);
-  const spec = parseStore(config.store);
   const server = new HubServer({
-    store: openSqliteStore(spec.path),
+    store: await openStore(config.store),
     host: config.host,
     port: config.port,
     token: config.token,
     logger,
   });
-  await server.start();
-  console.log(`hub listening on ${config.host}:${server.port}`);
-
-  await new Promise<void>((resolve) => {
+  // Handlers go in before the ready line: whoever reads it may signal at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info("stopping", { signal });
       server.stop().then(resolve, (err: unknown) => {
@@ -73,6 +71,9 @@ async function hubCommand(args: string[]): Promise<void> {
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  await server.start();
+  console.log(`hub listening on ${config.host}:${server.port}`);
+  await stopped;
 }
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>["options"];

@@ -90,7 +90,16 @@ export class HubServer {
 
   constructor(private readonly options: HubServerOptions) {
     this.log = (options.logger ?? silentLogger).child({ component: "hub" });
-    this.dispatch = { ...DEFAULT_DISPATCH, ...options.dispatch };
+    this.dispatch = {
+      ...DEFAULT_DISPATCH,
+      pollMs: options.store.pollMs,
+      ...options.dispatch,
+    };
+    options.store.subscribe((name, at, instanceId) => {
+      const hub = this.hubs.get(name);
+      if (instanceId) hub?.dispatcher.waiters.notify(instanceId);
+      hub?.dispatcher.wakeAt(at);
+    });
     this.server.addService(serviceDefinition(), this.handlers());
   }
 

@@ -108,7 +108,7 @@ export class HubService {
   ): Promise<Msg<"GetInstanceResponse">> {
     requireInstanceId(instanceId);
     for (;;) {
-      const change = this.d.waiters.next(instanceId, signal);
+      const change = this.d.waiters.next(instanceId, signal, this.d.pollMs);
       const instance = await this.store.getInstance(instanceId);
       if (!instance) throw notFound(this.store.name, instanceId);
       if (done(instance)) {

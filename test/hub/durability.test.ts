@@ -6,7 +6,13 @@ import {
   type ActivityContext,
   type OrchestrationContext,
 } from "@microsoft/durabletask-js";
-import { sdkClient, sdkWorker, tempDir } from "./helpers.js";
+import {
+  sdkClient,
+  sdkWorker,
+  storeKind,
+  tempDir,
+  testStoreSpec,
+} from "./helpers.js";
 import { spawnHub } from "./process.js";
 import { join } from "node:path";
 import { existsSync, readdirSync } from "node:fs";
@@ -26,8 +32,9 @@ async function* nap(ctx: OrchestrationContext): any {
 test("a hub killed with SIGKILL mid fan-out resumes on its file and records each result once", async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const db = join(dir, "hub.db");
-  let hub = await spawnHub(db);
+  const db = await testStoreSpec(dir);
+  t.after(db.cleanup);
+  let hub = await spawnHub(db.spec);
   t.after(() => hub.child.kill("SIGKILL"));
 
   let executed = 0;
@@ -57,7 +64,7 @@ test("a hub killed with SIGKILL mid fan-out resumes on its file and records each
     }, 5);
   });
   assert.equal(await killed, "SIGKILL");
-  hub = await spawnHub(db, hub.port);
+  hub = await spawnHub(db.spec, hub.port);
 
   const state = await client.waitForOrchestrationCompletion(id, true, 60);
   assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
@@ -74,8 +81,9 @@ test("a hub killed with SIGKILL mid fan-out resumes on its file and records each
 test("a timer that came due while the hub was down fires after restart", async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const db = join(dir, "hub.db");
-  let hub = await spawnHub(db);
+  const db = await testStoreSpec(dir);
+  t.after(db.cleanup);
+  let hub = await spawnHub(db.spec);
   t.after(() => hub.child.kill("SIGKILL"));
   const worker = await sdkWorker(hub.address, (w) => w.addOrchestrator(nap));
   t.after(() => worker.stop());
@@ -88,22 +96,28 @@ test("a timer that came due while the hub was down fires after restart", async (
   await hub.child.exited;
   // Let the one-second timer come due while nothing is running.
   await new Promise((r) => setTimeout(r, 1500));
-  hub = await spawnHub(db, hub.port);
+  hub = await spawnHub(db.spec, hub.port);
 
   const state = await client.waitForOrchestrationCompletion(id, true, 60);
   assert.equal(JSON.parse(state!.serializedOutput!), "woke");
 });
 
-test("the hub command prints its address, stops on SIGTERM and closes the database", async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const db = join(dir, "nested", "hub.db");
-  const hub = await spawnHub(db);
-  assert.match(hub.address, /^127\.0\.0\.1:\d+$/);
-  assert.ok(hub.port > 0);
-  hub.child.kill("SIGTERM");
-  assert.equal(await hub.child.exited, 0);
-  assert.ok(existsSync(db));
-  // A clean close checkpoints the WAL and removes it.
-  assert.deepEqual(readdirSync(join(dir, "nested")), ["hub.db"]);
-});
+test(
+  "the hub command prints its address, stops on SIGTERM and closes the database",
+  {
+    skip: storeKind !== "sqlite" && "SQLite file behaviour",
+  },
+  async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.after(cleanup);
+    const db = join(dir, "nested", "hub.db");
+    const hub = await spawnHub(`sqlite:${db}`);
+    assert.match(hub.address, /^127\.0\.0\.1:\d+$/);
+    assert.ok(hub.port > 0);
+    hub.child.kill("SIGTERM");
+    assert.equal(await hub.child.exited, 0);
+    assert.ok(existsSync(db));
+    // A clean close checkpoints the WAL and removes it.
+    assert.deepEqual(readdirSync(join(dir, "nested")), ["hub.db"]);
+  },
+);

@@ -14,6 +14,8 @@ import {
 } from "@microsoft/durabletask-js";
 import { HubServer } from "../../src/hub/server.js";
 import { openSqliteStore } from "../../src/hub/store/sqlite/sqlite-store.js";
+import { openPostgresStore } from "../../src/hub/store/postgres/postgres-store.js";
+import { freshDatabase } from "../support/postgres.js";
 import type { DispatchOptions } from "../../src/hub/dispatch/dispatcher.js";
 
 /** What a test gets from `startHub`. */
@@ -23,6 +25,30 @@ export interface TestHub {
   dbPath: string;
   dir: string;
   stop(): Promise<void>;
+}
+
+/**
+ * The store the hub tests run against: `DURASCRIBE_TEST_STORE=postgres`
+ * runs the same suite on PostgreSQL (`npm test` runs both).
+ */
+export const storeKind: "sqlite" | "postgres" =
+  process.env.DURASCRIBE_TEST_STORE === "postgres" ? "postgres" : "sqlite";
+
+/** Short heartbeats, so a killed hub's locks go within a second or two. */
+const PG_TEST_OPTIONS = "heartbeat_ms=200&dead_after_ms=1000";
+
+/**
+ * A store location for one test: a SQLite file in `dir`, or a fresh
+ * PostgreSQL database dropped by `cleanup`.
+ */
+export async function testStoreSpec(
+  dir: string,
+): Promise<{ spec: string; cleanup: () => Promise<void> }> {
+  if (storeKind === "sqlite") {
+    return { spec: `sqlite:${join(dir, "hub.db")}`, cleanup: async () => {} };
+  }
+  const db = await freshDatabase();
+  return { spec: `${db.url}?${PG_TEST_OPTIONS}`, cleanup: () => db.drop() };
 }
 
 /** A fresh temp folder, removed by `cleanup`. */
@@ -42,8 +68,13 @@ export async function startHub(
   const own = opts.dir ? undefined : tempDir();
   const dir = opts.dir ?? own!.dir;
   const dbPath = join(dir, "hub.db");
+  const { spec, cleanup } = await testStoreSpec(dir);
+  const store =
+    storeKind === "sqlite"
+      ? openSqliteStore(dbPath)
+      : await openPostgresStore(spec);
   const server = new HubServer({
-    store: openSqliteStore(dbPath),
+    store,
     port: 0,
     token: opts.token,
     dispatch: opts.dispatch,
@@ -56,6 +87,7 @@ export async function startHub(
     dir,
     stop: async () => {
       await server.stop();
+      await cleanup();
       own?.cleanup();
     },
   };
@@ -116,4 +148,18 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * Cleanups that run in reverse order of registration after the test (the
+ * test runner's own `after` hooks run in registration order).
+ */
+export function deferrer(t: {
+  after(fn: () => Promise<void>): void;
+}): (fn: () => unknown) => void {
+  const stack: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of stack.reverse()) await fn();
+  });
+  return (fn) => void stack.push(fn);
 }

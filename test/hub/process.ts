@@ -60,9 +60,9 @@ export function spawnNode(script: string, args: string[]): Child {
   };
 }
 
-/** Starts `durascribe hub` on a SQLite file; resolves once it listens. */
+/** Starts `durascribe hub` on a store; resolves once it listens. */
 export async function spawnHub(
-  dbPath: string,
+  store: string,
   port = 0,
 ): Promise<{ child: Child; address: string; port: number }> {
   const child = spawnNode("bin/durascribe.js", [
@@ -70,7 +70,7 @@ export async function spawnHub(
     "--port",
     String(port),
     "--store",
-    `sqlite:${dbPath}`,
+    store,
     "--log-level",
     "error",
   ]);

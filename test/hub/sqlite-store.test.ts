@@ -2,21 +2,27 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openSqliteStore } from "../../src/hub/store/sqlite/sqlite-store.js";
-import { tempDir } from "./helpers.js";
+import { storeKind, tempDir } from "./helpers.js";
 
-test("a second hub cannot open a SQLite file another hub holds", async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const path = join(dir, "hub.db");
-  const first = openSqliteStore(path);
-  t.after(() => first.close());
-  assert.throws(
-    () => openSqliteStore(path),
-    /is another hub using this file\?/,
-  );
-});
+const skip = storeKind !== "sqlite" && "SQLite only";
 
-test("the file opens again once its hub has closed it", async (t) => {
+test(
+  "a second hub cannot open a SQLite file another hub holds",
+  { skip },
+  async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.after(cleanup);
+    const path = join(dir, "hub.db");
+    const first = openSqliteStore(path);
+    t.after(() => first.close());
+    assert.throws(
+      () => openSqliteStore(path),
+      /is another hub using this file\?/,
+    );
+  },
+);
+
+test("the file opens again once its hub has closed it", { skip }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const path = join(dir, "hub.db");

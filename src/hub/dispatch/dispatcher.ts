@@ -114,6 +114,11 @@ export class Dispatcher {
     }
   }
 
+  /** How often to re-check shared state; undefined for a private store. */
+  get pollMs(): number | undefined {
+    return this.options.pollMs;
+  }
+
   /** Counts for metrics and tests. */
   stats(): { streams: number; orchestrations: number; activities: number } {
     return {

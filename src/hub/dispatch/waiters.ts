@@ -7,18 +7,29 @@ export class Waiters {
   private readonly byInstance = new Map<string, Set<() => void>>();
 
   /**
-   * Resolves on the next notify for the instance, or when `signal` aborts.
+   * Resolves on the next notify for the instance, when `signal` aborts, or
+   * after `timeoutMs`.
    * Register before reading state, so no change between the read and the
    * wait is missed.
    */
-  next(instanceId: string, signal: AbortSignal): Promise<void> {
+  next(
+    instanceId: string,
+    signal: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<void> {
     return new Promise((resolve) => {
       let set = this.byInstance.get(instanceId);
       if (!set) {
         set = new Set();
         this.byInstance.set(instanceId, set);
       }
+      // A store shared with other processes may miss a wake-up: re-check.
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => done(), timeoutMs);
       const done = (): void => {
+        clearTimeout(timer);
         const s = this.byInstance.get(instanceId);
         s?.delete(done);
         if (s?.size === 0) this.byInstance.delete(instanceId);

@@ -193,10 +193,27 @@ export interface TaskHubStore {
   purge(instanceIds: string[]): Promise<number>;
 }
 
+/**
+ * Told when another process made work visible in a task hub at `at`, or
+ * changed an instance (then `instanceId` names it).
+ */
+export type WakeListener = (
+  taskHub: string,
+  at: number,
+  instanceId?: string,
+) => void;
+
 /** A store: a database holding any number of task hubs. */
 export interface Store {
   /** What the store is, for logs, e.g. `sqlite:.durascribe/hub.db`. */
   readonly description: string;
+  /**
+   * How often a hub should look for work on its own, when other processes
+   * share the store; undefined when this process alone writes to it.
+   */
+  readonly pollMs: number | undefined;
+  /** Registers for wake-ups from other processes sharing the store. */
+  subscribe(listener: WakeListener): void;
   taskHub(name: string): TaskHubStore;
   close(): Promise<void>;
 }

@@ -76,6 +76,7 @@ function migrate(db: Database.Database): void {
 
 class SqliteStore implements Store {
   readonly description: string;
+  readonly pollMs = undefined;
   private readonly hubs = new Map<string, SqliteTaskHub>();
   private readonly tokenPrefix = randomBytes(6).toString("base64url");
 
@@ -100,6 +101,10 @@ class SqliteStore implements Store {
       this.hubs.set(name, hub);
     }
     return hub;
+  }
+
+  subscribe(): void {
+    // Only this process writes to the file: nobody else wakes us.
   }
 
   close(): Promise<void> {
