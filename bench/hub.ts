@@ -26,6 +26,8 @@ const { values } = parseArgs({
     store: { type: "string" },
     sizes: { type: "string", default: "100,1000,5000" },
     "fan-out-only": { type: "boolean", default: false },
+    hubs: { type: "string", default: "1" },
+    "latency-only": { type: "boolean", default: false },
   },
 });
 
@@ -102,27 +104,65 @@ function peakRssMb(pid: number): number {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "durascribe-bench-"));
   const store = values.store ?? `sqlite:${join(dir, "hub.db")}`;
-  const hub = await startHub(store);
-  const worker = new TaskHubGrpcWorker({
-    hostAddress: hub.address,
-    logger: new NoOpLogger(),
+  const hubCount = Number(values.hubs);
+  if (hubCount > 1 && store.startsWith("sqlite:")) {
+    throw new Error("--hubs > 1 needs a shared store: --store postgres://...");
+  }
+  // Several hubs share the store; each gets a worker, the client uses the first.
+  const hubs: Hub[] = [];
+  for (let i = 0; i < hubCount; i++) hubs.push(await startHub(store));
+  const hub = hubs[0]!;
+  const workers = hubs.map((h) => {
+    const w = new TaskHubGrpcWorker({
+      hostAddress: h.address,
+      logger: new NoOpLogger(),
+    });
+    w.addOrchestrator(fanOut);
+    w.addOrchestrator(single);
+    w.addOrchestrator(chain);
+    w.addActivity(double);
+    return w;
   });
-  worker.addOrchestrator(fanOut);
-  worker.addOrchestrator(single);
-  worker.addOrchestrator(chain);
-  worker.addActivity(double);
-  await worker.start();
+  for (const w of workers) await w.start();
   const client = new TaskHubGrpcClient({
     hostAddress: hub.address,
     logger: new NoOpLogger(),
   });
+
+  if (values["latency-only"]) {
+    for (let i = 0; i < 3; i++) {
+      const id = await client.scheduleNewOrchestration(fanOut, 1000);
+      await client.waitForOrchestrationCompletion(id, false, 600);
+    }
+    for (let i = 0; i < 50; i++) {
+      const id = await client.scheduleNewOrchestration(single);
+      await client.waitForOrchestrationCompletion(id, false, 60);
+    }
+    const lat: number[] = [];
+    for (let i = 0; i < 101; i++) {
+      const t0 = performance.now();
+      const id = await client.scheduleNewOrchestration(single);
+      await client.waitForOrchestrationCompletion(id, false, 60);
+      lat.push(performance.now() - t0);
+    }
+    lat.sort((a, b) => a - b);
+    console.log(
+      `latency median ${lat[50]!.toFixed(2)} ms p90 ${lat[90]!.toFixed(2)} ms`,
+    );
+    for (const w of workers) await w.stop();
+    await client.stop();
+    for (const h of hubs) await h.stop();
+    return;
+  }
 
   // Warm up both processes' JIT first; the figures below are steady state.
   for (let i = 0; i < 3; i++) {
     const id = await client.scheduleNewOrchestration(fanOut, 1000);
     await client.waitForOrchestrationCompletion(id, false, 600);
   }
-  console.log(`store: ${store.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
+  console.log(
+    `store: ${store.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}, ${hubCount} hub process(es)`,
+  );
   console.log(
     "fan-out/fan-in (one orchestration, N activities; after 3 warm-up runs of N=1000)",
   );
@@ -148,9 +188,9 @@ async function main(): Promise<void> {
   }
 
   if (values["fan-out-only"]) {
-    await worker.stop();
+    for (const w of workers) await w.stop();
     await client.stop();
-    await hub.stop();
+    for (const h of hubs) await h.stop();
     return;
   }
   const latencies: number[] = [];
@@ -178,10 +218,12 @@ async function main(): Promise<void> {
     `500 orchestrations x 3 sequential activities: ${secs.toFixed(2)} s, ${(1500 / secs).toFixed(0)} activities/s`,
   );
 
-  console.log(`hub peak RSS: ${peakRssMb(hub.pid).toFixed(0)} MB`);
-  await worker.stop();
+  console.log(
+    `hub peak RSS: ${hubs.map((h) => peakRssMb(h.pid).toFixed(0)).join(", ")} MB`,
+  );
+  for (const w of workers) await w.stop();
   await client.stop();
-  await hub.stop();
+  for (const h of hubs) await h.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
