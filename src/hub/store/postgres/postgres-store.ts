@@ -357,68 +357,85 @@ class PostgresTaskHub implements TaskHubStore {
     await transaction(this.pool, (c) => this.enqueueTx(c, messages));
   }
 
-  claimOrchestrations(
+  /**
+   * Claims without an explicit transaction, in three round trips: read the
+   * candidates (with what the batching policy weighs), lock them with an
+   * UPDATE that re-checks readiness (so of two hubs racing for an instance,
+   * one gets it), then read their history and messages in one query.
+   */
+  async claimOrchestrations(
     now: number,
     lockUntil: number,
     limit: number,
     policy?: BatchPolicy,
   ): Promise<ClaimedOrchestration[]> {
-    return transaction(this.pool, async (c) => {
-      const cand = await c.query(
-        `SELECT instance_id, history_length, pending_activities FROM instances
-         WHERE hub = $1 AND ready_at <= $2 ORDER BY ready_at LIMIT $3
-         FOR UPDATE SKIP LOCKED`,
-        [this.name, now, policy ? limit + 16 : limit],
-      );
-      let rows = cand.rows as Row[];
-      if (policy && rows.length) {
-        rows = await this.applyHolds(c, rows, now, policy);
-      }
-      rows = rows.slice(0, limit);
-      if (rows.length === 0) return [];
+    const cand = await this.pool.query(
+      `SELECT i.instance_id, i.history_length, i.pending_activities,
+         s.messages, s.results, s.oldest
+       FROM instances i LEFT JOIN LATERAL (
+         SELECT COUNT(*)::int AS messages, MIN(visible_at) AS oldest,
+           SUM(CASE WHEN kind IN (${EventKind.TASKCOMPLETED}, ${EventKind.TASKFAILED})
+               THEN 1 ELSE 0 END)::int AS results
+         FROM inbox m
+         WHERE m.hub = i.hub AND m.instance_id = i.instance_id AND m.visible_at <= $2) s
+         ON true
+       WHERE i.hub = $1 AND i.ready_at <= $2 ORDER BY i.ready_at LIMIT $3`,
+      [this.name, now, policy ? limit + 16 : limit],
+    );
+    let rows = cand.rows as Row[];
+    if (policy && rows.length) rows = await this.applyHolds(rows, now, policy);
+    rows = rows.slice(0, limit);
+    if (rows.length === 0) return [];
 
-      const ids = rows.map((r) => r.instance_id as string);
-      const tokens = ids.map(() => this.nextToken());
-      const locked = await c.query(
-        `UPDATE instances i SET locked_by = t.token, locked_until = $3, ready_at = $3
-         FROM unnest($2::text[], $4::text[]) AS t(id, token)
-         WHERE i.hub = $1 AND i.instance_id = t.id RETURNING i.*`,
-        [this.name, ids, lockUntil, tokens],
-      );
-      const history = await c.query(
-        `SELECT instance_id, event FROM history WHERE hub = $1 AND instance_id = ANY($2)
-         ORDER BY instance_id, seq`,
-        [this.name, ids],
-      );
-      const messages = await c.query(
-        `SELECT * FROM (
-           SELECT id, instance_id, execution_id, kind, event, visible_at,
-             row_number() OVER (PARTITION BY instance_id
-               ORDER BY (kind = ${EventKind.EXECUTIONSTARTED}) DESC, id) AS rn
-           FROM inbox WHERE hub = $1 AND instance_id = ANY($2) AND visible_at <= $3) x
-         WHERE rn <= $4 ORDER BY instance_id, rn`,
-        [this.name, ids, now, this.maxMessages],
-      );
-      return (locked.rows as Row[]).map((row) => {
-        const id = row.instance_id as string;
-        return {
-          instance: toInstance(row),
-          lockToken: row.locked_by as string,
-          history: (history.rows as Row[])
-            .filter((h) => h.instance_id === id)
-            .map((h) => h.event as Uint8Array),
-          messages: (messages.rows as Row[])
-            .filter((m) => m.instance_id === id)
-            .map((m): StoredMessage => ({
-              id: m.id as number,
-              instanceId: id,
-              executionId: m.execution_id as string | null,
-              kind: m.kind as number,
-              event: m.event as Uint8Array,
-              visibleAt: m.visible_at as number,
-            })),
-        };
-      });
+    const ids = rows.map((r) => r.instance_id as string);
+    const locked = await this.pool.query(
+      `UPDATE instances i SET locked_by = t.token, locked_until = $3, ready_at = $3
+       FROM unnest($2::text[], $4::text[]) AS t(id, token)
+       WHERE i.hub = $1 AND i.instance_id = t.id AND i.ready_at <= $5 RETURNING i.*`,
+      [this.name, ids, lockUntil, ids.map(() => this.nextToken()), now],
+    );
+    const claimed = (locked.rows as Row[]).map((r) => r.instance_id as string);
+    if (claimed.length === 0) return [];
+    const events = await this.pool.query(
+      `SELECT 0 AS part, instance_id, seq AS ord, event, NULL::bigint AS id,
+         NULL::text AS execution_id, NULL::int AS kind, NULL::bigint AS visible_at
+       FROM history WHERE hub = $1 AND instance_id = ANY($2)
+       UNION ALL
+       SELECT 1, instance_id, rn, event, id, execution_id, kind, visible_at FROM (
+         SELECT *, row_number() OVER (PARTITION BY instance_id
+           ORDER BY (kind = ${EventKind.EXECUTIONSTARTED}) DESC, id) AS rn
+         FROM inbox WHERE hub = $1 AND instance_id = ANY($2) AND visible_at <= $3) x
+       WHERE rn <= $4
+       ORDER BY instance_id, part, ord`,
+      [this.name, claimed, now, this.maxMessages],
+    );
+    const byInstance = new Map<string, Row[]>();
+    for (const e of events.rows as Row[]) {
+      const id = e.instance_id as string;
+      let list = byInstance.get(id);
+      if (!list) byInstance.set(id, (list = []));
+      list.push(e);
+    }
+    return (locked.rows as Row[]).map((row) => {
+      const id = row.instance_id as string;
+      const rowsOf = byInstance.get(id) ?? [];
+      return {
+        instance: toInstance(row),
+        lockToken: row.locked_by as string,
+        history: rowsOf
+          .filter((e) => e.part === 0)
+          .map((e) => e.event as Uint8Array),
+        messages: rowsOf
+          .filter((e) => e.part === 1)
+          .map((m): StoredMessage => ({
+            id: m.id as number,
+            instanceId: id,
+            executionId: m.execution_id as string | null,
+            kind: m.kind as number,
+            event: m.event as Uint8Array,
+            visibleAt: m.visible_at as number,
+          })),
+      };
     });
   }
 
@@ -571,49 +588,35 @@ class PostgresTaskHub implements TaskHubStore {
   }
 
   private async applyHolds(
-    c: Q,
     rows: Row[],
     now: number,
     policy: BatchPolicy,
   ): Promise<Row[]> {
-    const ids = rows.map((r) => r.instance_id as string);
-    const s = await c.query(
-      `SELECT instance_id, COUNT(*)::int AS messages, MIN(visible_at) AS oldest,
-         SUM(CASE WHEN kind IN (${EventKind.TASKCOMPLETED}, ${EventKind.TASKFAILED})
-             THEN 1 ELSE 0 END)::int AS results
-       FROM inbox WHERE hub = $1 AND instance_id = ANY($2) AND visible_at <= $3
-       GROUP BY instance_id`,
-      [this.name, ids, now],
-    );
-    const summary = new Map(
-      (s.rows as Row[]).map((r) => [r.instance_id as string, r]),
-    );
     const keep: Row[] = [];
     const held: { id: string; until: number }[] = [];
     for (const row of rows) {
-      const id = row.instance_id as string;
-      const inbox = summary.get(id);
-      const until = inbox
-        ? holdUntil(
-            {
-              messages: inbox.messages as number,
-              results: inbox.results as number,
-              oldest: inbox.oldest as number,
-              pendingActivities: row.pending_activities as number,
-              historyLength: row.history_length as number,
-            },
-            now,
-            policy,
-          )
-        : undefined;
+      const until =
+        row.messages === 0
+          ? undefined
+          : holdUntil(
+              {
+                messages: row.messages as number,
+                results: row.results as number,
+                oldest: row.oldest as number,
+                pendingActivities: row.pending_activities as number,
+                historyLength: row.history_length as number,
+              },
+              now,
+              policy,
+            );
       if (until === undefined) keep.push(row);
-      else held.push({ id, until });
+      else held.push({ id: row.instance_id as string, until });
     }
     if (held.length) {
-      await c.query(
+      await this.pool.query(
         `UPDATE instances i SET ready_at = t.until
          FROM unnest($2::text[], $3::bigint[]) AS t(id, until)
-         WHERE i.hub = $1 AND i.instance_id = t.id`,
+         WHERE i.hub = $1 AND i.instance_id = t.id AND i.locked_by IS NULL`,
         [this.name, held.map((h) => h.id), held.map((h) => h.until)],
       );
     }
