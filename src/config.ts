@@ -1,18 +1,12 @@
 /**
- * Configuration of the hub: one schema for flags and environment variables,
- * validated once into a frozen object. Nothing else reads process.env.
+ * Configuration: one schema per command for flags and environment
+ * variables, validated once into a frozen object. Nothing else reads
+ * process.env. Each command's settings have a section of their own below.
  */
+import { ConfigError } from "./errors.js";
 import type { LogLevel } from "./logger.js";
 
-/** A configuration value that failed validation. */
-export class ConfigError extends Error {
-  /** Exit code for bad configuration. */
-  readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 /** Settings of `durascribe hub`. */
 export interface HubConfig {

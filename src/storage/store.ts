@@ -26,7 +26,7 @@ export interface TranscriptStore {
 /**
  * A name that is empty, absolute or climbs out of the store with `..`.
  * Permanent: the same name fails the same way on every try. Defined here,
- * not in transcribe/errors.ts, because storage must not import the job.
+ * not from src/errors.ts, so storage stays free of the job's exit codes.
  */
 export class InvalidNameError extends Error {
   /** Stable, searchable identifier. */

@@ -15,7 +15,7 @@ import {
   DurascribeError,
   PermanentMediaError,
   TransientError,
-} from "./errors.js";
+} from "../errors.js";
 import {
   contentLength,
   contentRange,

@@ -2,7 +2,7 @@
  * Rendering a transcript to the formats a user can ask for: plain text,
  * SubRip (srt), WebVTT (vtt) and JSON.
  */
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "../errors.js";
 
 /** One word of a segment, with its own timing, when whisper gives them. */
 export interface TranscriptWord {

@@ -13,7 +13,7 @@ import http from "node:http";
 import type { IncomingMessage } from "node:http";
 import https from "node:https";
 
-import { PermanentMediaError, TransientError } from "./errors.js";
+import { PermanentMediaError, TransientError } from "../errors.js";
 
 /** What {@link openUrl} needs besides the URL. */
 export interface OpenOptions {

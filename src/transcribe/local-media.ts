@@ -5,7 +5,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { PermanentMediaError } from "./errors.js";
+import { PermanentMediaError } from "../errors.js";
 
 function filePath(url: URL): string {
   try {

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import {
   PermanentMediaError,
   TransientError,
-} from "../../src/transcribe/errors.js";
+} from "../../src/errors.js";
 import { fetchMedia } from "../../src/transcribe/fetch.js";
 import type { FetchOptions } from "../../src/transcribe/fetch.js";
 import { dropAfter, payload, withServer } from "./http-server.js";

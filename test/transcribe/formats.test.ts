@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ConfigError } from "../../src/transcribe/errors.js";
+import { ConfigError } from "../../src/errors.js";
 import {
   FORMATS,
   formatTimestamp,

@@ -1,7 +1,8 @@
 /**
- * Errors raised by the transcription job. Each carries a stable `code` and
- * says whether retrying could help (`permanent`), so the job execution can
- * exit with a code that tells the orchestration to retry or to stop.
+ * The error classes of durascribe. Each carries a stable `code` and says
+ * whether retrying could help (`permanent`), so a job execution can exit
+ * with a code that tells the orchestration to retry or to stop, and the
+ * CLI can exit with the code its documentation promises.
  */
 
 /** Exit code of a job execution that succeeded. */
@@ -10,7 +11,7 @@ export const EXIT_OK = 0;
 /** Exit code for an error that is not a {@link DurascribeError}. */
 export const EXIT_UNEXPECTED = 1;
 
-/** Base class of every error the transcription job raises on purpose. */
+/** Base class of every error durascribe raises on purpose. */
 export class DurascribeError extends Error {
   /** Stable, searchable identifier such as `E_FETCH_STATUS`. */
   readonly code: string;

@@ -7,7 +7,7 @@ import {
   exitCodeFor,
   PermanentMediaError,
   TransientError,
-} from "../../src/transcribe/errors.js";
+} from "../src/errors.js";
 
 void test("each error class maps to its exit code", () => {
   assert.equal(exitCodeFor(new ConfigError("bad")), 2);
