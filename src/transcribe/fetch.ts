@@ -42,6 +42,12 @@ export interface FetchOptions {
   maxRedirects?: number;
   /** Called as bytes arrive: bytes on disk so far, and the full size if known. */
   onProgress?: (bytes: number, total: number | undefined) => void;
+  /**
+   * Called with each chunk once it is in the temp file, and the offset it
+   * was written at; offset 0 after data means the download restarted.
+   * Lets a caller hash the bytes as they stream.
+   */
+  onData?: (chunk: Buffer, offset: number) => void;
   /** Cancels the download; the temp file is removed and the reason thrown. */
   signal?: AbortSignal;
 }
@@ -49,8 +55,10 @@ export interface FetchOptions {
 /** Default for {@link FetchOptions.maxBytes}: 10 GiB. */
 export const DEFAULT_MAX_BYTES = 10 * 1024 ** 3;
 
-type Settings = Required<Omit<FetchOptions, "onProgress" | "signal">> &
-  Pick<FetchOptions, "onProgress" | "signal">;
+type Settings = Required<
+  Omit<FetchOptions, "onProgress" | "onData" | "signal">
+> &
+  Pick<FetchOptions, "onProgress" | "onData" | "signal">;
 
 /** What one download has on disk so far and what it knows of the media. */
 interface Progress {
@@ -105,6 +113,7 @@ function settings(opts: FetchOptions): Settings {
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
     maxRedirects: opts.maxRedirects ?? 10,
     onProgress: opts.onProgress,
+    onData: opts.onData,
     signal: opts.signal,
   };
 }
@@ -333,13 +342,15 @@ function fileSink(
 ): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      const after = progress.received + chunk.length;
+      const at = progress.received;
+      const after = at + chunk.length;
       if (after > s.maxBytes) {
         done(tooLarge(url, s, `${after} bytes so far`));
         return;
       }
       file.write(chunk).then(() => {
         progress.received = after;
+        s.onData?.(chunk, at);
         s.onProgress?.(after, progress.total);
         done();
       }, done);

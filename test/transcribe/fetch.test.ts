@@ -5,10 +5,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 
-import {
-  PermanentMediaError,
-  TransientError,
-} from "../../src/errors.js";
+import { PermanentMediaError, TransientError } from "../../src/errors.js";
 import { fetchMedia } from "../../src/transcribe/fetch.js";
 import type { FetchOptions } from "../../src/transcribe/fetch.js";
 import { dropAfter, payload, withServer } from "./http-server.js";
