@@ -3,8 +3,6 @@
  * A name is a relative, slash-separated path such as `DEM520/transcript.srt`.
  */
 
-// TODO: an Azure Blob implementation comes with @azure/storage-blob.
-
 /** A place to write and read back transcript files by name. */
 export interface TranscriptStore {
   /**
@@ -44,5 +42,30 @@ export class InvalidNameError extends Error {
       `invalid transcript name ${JSON.stringify(objectName)}: ${why}; names must be relative paths inside the store`,
     );
     this.name = "InvalidNameError";
+  }
+}
+
+/**
+ * A storage call that failed. `permanent` says whether repeating it can
+ * help: a refused credential or a bad request cannot, a 503 or a dropped
+ * connection can. Like InvalidNameError, it carries no exit code: the job maps it.
+ */
+export class StorageError extends Error {
+  /** Stable, searchable identifier. */
+  readonly code = "E_STORAGE";
+
+  /**
+   * @param message What failed, naming the blob or container.
+   * @param permanent Retrying the same call cannot succeed.
+   * @param status The HTTP status, when the service answered.
+   */
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly status: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "StorageError";
   }
 }
