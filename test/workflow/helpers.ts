@@ -1,0 +1,98 @@
+/**
+ * The transcription workflow under test: a real hub on loopback, the real
+ * worker (SDK, orchestrators, activities) and a client, with the runner a
+ * test chooses.
+ */
+import type {
+  TaskHubGrpcClient,
+  TaskHubGrpcWorker,
+} from "@microsoft/durabletask-js";
+
+import { silentLogger } from "../../src/logger.js";
+import type { JobRunner } from "../../src/runners/runner.js";
+import { BuildApi } from "../../src/sources/build.js";
+import type { ActivityDeps } from "../../src/workflow/activities.js";
+import { hubConnection } from "../../src/workflow/connection.js";
+import {
+  batchDefaults,
+  type BatchOptions,
+  type JobOptions,
+} from "../../src/workflow/types.js";
+import { createClient, createWorker } from "../../src/workflow/worker.js";
+import { startHub, type TestHub } from "../hub/helpers.js";
+
+/** Fast polling and retries, so tests take seconds, not minutes. */
+export function fastOptions(
+  job: Partial<JobOptions> & Pick<JobOptions, "storageAccountUrl">,
+  overrides: Partial<Omit<BatchOptions, "job">> = {},
+): BatchOptions {
+  return {
+    ...batchDefaults,
+    pollSeconds: 0.05,
+    maxPollSeconds: 0.2,
+    retryBackoffSeconds: 0.05,
+    ...overrides,
+    job: {
+      model: "tiny.en",
+      language: "auto",
+      formats: ["txt", "srt", "vtt", "json"],
+      storageContainer: "videos",
+      ...job,
+    },
+  };
+}
+
+/** A started hub, worker and client; `stop` ends all three. */
+export interface Workflow {
+  hub: TestHub;
+  client: TaskHubGrpcClient;
+  worker: TaskHubGrpcWorker;
+  /** Starts another worker on the same hub (after `worker.stop()`). */
+  restartWorker(runner?: JobRunner): Promise<TaskHubGrpcWorker>;
+  stop(): Promise<void>;
+}
+
+/** Starts the workflow with `runner` on a fresh hub. */
+export async function startWorkflow(
+  runner: JobRunner,
+  deps: Partial<ActivityDeps> = {},
+): Promise<Workflow> {
+  const hub = await startHub();
+  const connection = hubConnection({
+    endpoint: `http://${hub.address}`,
+    taskHub: "default",
+  });
+  const depsFor = (r: JobRunner): ActivityDeps => ({
+    runner: r,
+    build: new BuildApi({ baseUrl: "http://127.0.0.1:9", attempts: 1 }),
+    logger: silentLogger,
+    ...deps,
+  });
+  const start = async (r: JobRunner) => {
+    const w = createWorker({
+      connection,
+      deps: depsFor(r),
+      logger: silentLogger,
+      shutdownTimeoutMs: 2000,
+    });
+    await w.start();
+    return w;
+  };
+  const workers = [await start(runner)];
+  const client = createClient(connection, silentLogger);
+  return {
+    hub,
+    client,
+    worker: workers[0]!,
+    restartWorker: async (r = runner) => {
+      const w = await start(r);
+      workers.push(w);
+      return w;
+    },
+    stop: async () => {
+      await client.stop();
+      for (const w of workers) await w.stop().catch(() => undefined);
+      await hub.stop();
+    },
+  };
+}
