@@ -3,7 +3,10 @@
  * SDK as client and worker. The hub runs as its own process (as in
  * production), the worker and client in this one.
  *
- * Flags: --store <spec> (default: a fresh SQLite file), --sizes 100,1000,5000
+ * Flags: --store <spec> (default: a fresh SQLite file), --sizes 100,1000,5000,
+ * --dashboard (the hub serves its dashboard and a headless Chromium keeps
+ * the instance list open, refreshing, for the whole run), --dashboard-poll
+ * (the same requests the list page makes, every 2 s, without a browser).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -28,8 +31,12 @@ const { values } = parseArgs({
     "fan-out-only": { type: "boolean", default: false },
     hubs: { type: "string", default: "1" },
     "latency-only": { type: "boolean", default: false },
+    dashboard: { type: "boolean", default: false },
+    "dashboard-poll": { type: "boolean", default: false },
   },
 });
+
+const withDashboard = values.dashboard || values["dashboard-poll"];
 
 const double = (_: ActivityContext, i: number): number => i * 2;
 
@@ -55,6 +62,8 @@ const chain: TOrchestrator = async function* (ctx: OrchestrationContext): any {
 
 interface Hub {
   address: string;
+  /** The dashboard's URL, when it serves one. */
+  dashboard: string | undefined;
   pid: number;
   stop(): Promise<void>;
 }
@@ -72,20 +81,30 @@ async function startHub(store: string): Promise<Hub> {
       store,
       "--log-level",
       "warn",
+      ...(withDashboard ? ["--dashboard-port", "0"] : ["--no-dashboard"]),
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: child.stdout });
-  const address = await new Promise<string>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`hub exited with ${code}`)));
-    lines.on("line", (line) => {
-      const m = /^hub listening on (.+)$/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-  });
+  const [address, dashboard] = await new Promise<[string, string | undefined]>(
+    (resolve, reject) => {
+      child.once("exit", (code) =>
+        reject(new Error(`hub exited with ${code}`)),
+      );
+      let grpc: string | undefined;
+      lines.on("line", (line) => {
+        const m = /^hub listening on (.+)$/.exec(line);
+        if (m) grpc = m[1]!;
+        const d = /^dashboard on (.+)$/.exec(line);
+        if (grpc && !withDashboard) resolve([grpc, undefined]);
+        if (grpc && d) resolve([grpc, d[1]!]);
+      });
+    },
+  );
   process.once("exit", () => child.kill("SIGKILL"));
   return {
     address,
+    dashboard,
     pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
@@ -93,6 +112,85 @@ async function startHub(store: string): Promise<Hub> {
         child.kill("SIGTERM");
       }),
   };
+}
+
+/**
+ * Keeps the dashboard's instance list open for the run: a real page in
+ * headless Chromium (it refreshes itself every 2 s), or, with `browser`
+ * false, the same two requests from here every 2 s.
+ */
+async function watchDashboard(
+  url: string,
+  browser: boolean,
+): Promise<{ stop(): Promise<void> }> {
+  let refreshes = 0;
+  if (!browser) {
+    const poll = (): void => {
+      refreshes++;
+      void Promise.all(
+        ["/api/counts", "/api/instances?limit=50"].map((p) =>
+          fetch(url + p).then((r) => r.arrayBuffer()),
+        ),
+      );
+    };
+    const timer = setInterval(poll, 2000);
+    poll();
+    return {
+      stop: () => {
+        clearInterval(timer);
+        console.log(`dashboard: the list's requests polled ${refreshes} times`);
+        return Promise.resolve();
+      },
+    };
+  }
+  const { chromium } = await import("playwright-core");
+  const profile = mkdtempSync(join(tmpdir(), "durascribe-bench-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = await context.newPage();
+  page.on("request", (r) => {
+    if (r.url().includes("/api/instances")) refreshes++;
+  });
+  await page.goto(`${url}/`);
+  await page.locator(".count-value").first().waitFor();
+  return {
+    stop: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+      console.log(
+        `dashboard: the list page refreshed ${refreshes} times in Chromium`,
+      );
+    },
+  };
+}
+
+/**
+ * CPU time the hub processes have used, in ms. Unlike throughput, it does
+ * not move with what else the machine runs, so it shows what the hub
+ * itself spends (on the dashboard too).
+ */
+function hubCpuMs(hubs: Hub[]): number {
+  let ticks = 0;
+  for (const h of hubs) {
+    const stat = readFileSync(`/proc/${h.pid}/stat`, "utf8");
+    // Fields after "pid (comm) ": state is the first, utime the 12th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  // Linux reports clock ticks of 10 ms (USER_HZ 100).
+  return ticks * 10;
 }
 
 function peakRssMb(pid: number): number {
@@ -128,6 +226,14 @@ async function main(): Promise<void> {
     hostAddress: hub.address,
     logger: new NoOpLogger(),
   });
+  const watcher = hub.dashboard
+    ? await watchDashboard(hub.dashboard, values.dashboard)
+    : undefined;
+  if (hub.dashboard) {
+    console.log(
+      `dashboard: ${hub.dashboard}, ${values.dashboard ? "the instance list open in Chromium" : "polling the list's requests"} during the run`,
+    );
+  }
 
   if (values["latency-only"]) {
     for (let i = 0; i < 3; i++) {
@@ -149,9 +255,11 @@ async function main(): Promise<void> {
     console.log(
       `latency median ${lat[50]!.toFixed(2)} ms p90 ${lat[90]!.toFixed(2)} ms`,
     );
+    await watcher?.stop();
     for (const w of workers) await w.stop();
     await client.stop();
     for (const h of hubs) await h.stop();
+    rmSync(dir, { recursive: true, force: true });
     return;
   }
 
@@ -170,6 +278,7 @@ async function main(): Promise<void> {
     // Several runs per size; the median is the figure, the range its spread.
     const runs = n >= 5000 ? 3 : 5;
     const rates: number[] = [];
+    const cpu0 = hubCpuMs(hubs);
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
       const id = await client.scheduleNewOrchestration(fanOut, n);
@@ -182,15 +291,18 @@ async function main(): Promise<void> {
     }
     rates.sort((a, b) => a - b);
     const median = rates[Math.floor(rates.length / 2)]!;
+    const cpuPer1000 = ((hubCpuMs(hubs) - cpu0) / (n * runs)) * 1000;
     console.log(
-      `  N=${String(n).padStart(5)}  median ${median.toFixed(0)} activities/s (${(n / median).toFixed(2)} s)  range ${rates[0]!.toFixed(0)}-${rates.at(-1)!.toFixed(0)} over ${runs} runs`,
+      `  N=${String(n).padStart(5)}  median ${median.toFixed(0)} activities/s (${(n / median).toFixed(2)} s)  range ${rates[0]!.toFixed(0)}-${rates.at(-1)!.toFixed(0)} over ${runs} runs; hub CPU ${cpuPer1000.toFixed(0)} ms per 1000 activities`,
     );
   }
 
   if (values["fan-out-only"]) {
+    await watcher?.stop();
     for (const w of workers) await w.stop();
     await client.stop();
     for (const h of hubs) await h.stop();
+    rmSync(dir, { recursive: true, force: true });
     return;
   }
   const latencies: number[] = [];
@@ -221,6 +333,7 @@ async function main(): Promise<void> {
   console.log(
     `hub peak RSS: ${hubs.map((h) => peakRssMb(h.pid).toFixed(0)).join(", ")} MB`,
   );
+  await watcher?.stop();
   for (const w of workers) await w.stop();
   await client.stop();
   for (const h of hubs) await h.stop();

@@ -16,6 +16,15 @@ export interface HubConfig {
   readonly store: string;
   readonly token: string | undefined;
   readonly logLevel: LogLevel;
+  /** Serve the dashboard (`--no-dashboard`, DURASCRIBE_DASHBOARD=false: off). */
+  readonly dashboard: boolean;
+  /** The dashboard's port, default 8082; 0 picks a free one. */
+  readonly dashboardPort: number;
+  /**
+   * AZURE_STORAGE_CONNECTION_STRING, for the dashboard to read transcripts
+   * in Blob Storage; unset, it uses the Azure identity of the process.
+   */
+  readonly blobConnectionString: string | undefined;
 }
 
 /** Raw inputs: parsed flags win over environment variables. */
@@ -60,15 +69,34 @@ export function hubConfig({ flags, env }: HubConfigInput): HubConfig {
     store,
     token,
     logLevel,
+    dashboard:
+      flags["no-dashboard"] !== true &&
+      parseSwitch(env.DURASCRIBE_DASHBOARD, "DURASCRIBE_DASHBOARD", true),
+    dashboardPort: parsePort(
+      pick("dashboard-port", "DURASCRIBE_DASHBOARD_PORT") ?? "8082",
+      "--dashboard-port",
+    ),
+    blobConnectionString: env.AZURE_STORAGE_CONNECTION_STRING || undefined,
   });
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, flag = "--port"): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`--port "${value}" is not a port number (0-65535)`);
+    throw new ConfigError(`${flag} "${value}" is not a port number (0-65535)`);
   }
   return port;
+}
+
+function parseSwitch(
+  value: string | undefined,
+  name: string,
+  fallback: boolean,
+): boolean {
+  if (value === undefined || value === "") return fallback;
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${name} "${value}" is not true or false`);
 }
 
 /** A parsed store location. */

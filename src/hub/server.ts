@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   Dispatcher,
   errorText,
+  type DispatchObserver,
   type DispatchOptions,
 } from "./dispatch/dispatcher.js";
 import { HubError, invalidArgument } from "./errors.js";
@@ -33,6 +34,8 @@ export interface HubServerOptions {
   token?: string;
   logger?: Logger;
   dispatch?: Partial<DispatchOptions>;
+  /** Told about dispatch and commits (the dashboard's metrics). */
+  observer?: DispatchObserver;
 }
 
 /** Defaults of dispatch; see DispatchOptions. */
@@ -48,6 +51,11 @@ export const DEFAULT_DISPATCH: DispatchOptions = {
 };
 
 const TASK_HUB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** True when `name` is a valid task hub name. */
+export function isTaskHubName(name: string): boolean {
+  return TASK_HUB_NAME.test(name);
+}
 
 /** Methods the hub does not serve yet, with the reason given to callers. */
 const NOT_BUILT: Record<string, string> = {
@@ -65,7 +73,8 @@ const NOT_BUILT: Record<string, string> = {
   skipGracefulOrchestrationTerminations: "skipping graceful terminations",
 };
 
-interface TaskHub {
+/** One task hub's dispatch and client operations. */
+export interface TaskHub {
   dispatcher: Dispatcher;
   service: HubService;
 }
@@ -150,13 +159,20 @@ export class HubServer {
     return this.taskHub(name).dispatcher;
   }
 
-  private taskHub(name: string): TaskHub {
+  /** Names of the task hubs opened so far by this process. */
+  get taskHubNames(): string[] {
+    return [...this.hubs.keys()];
+  }
+
+  /** A task hub's operations (opened on first use), as gRPC calls get it. */
+  taskHub(name: string): TaskHub {
     let hub = this.hubs.get(name);
     if (!hub) {
       const dispatcher = new Dispatcher(
         this.options.store.taskHub(name),
         this.dispatch,
         this.log.child({ taskhub: name }),
+        this.options.observer,
       );
       hub = { dispatcher, service: new HubService(dispatcher) };
       this.hubs.set(name, hub);

@@ -16,7 +16,10 @@ import { HubServer } from "../../src/hub/server.js";
 import { openSqliteStore } from "../../src/hub/store/sqlite/sqlite-store.js";
 import { openPostgresStore } from "../../src/hub/store/postgres/postgres-store.js";
 import { freshDatabase } from "../support/postgres.js";
-import type { DispatchOptions } from "../../src/hub/dispatch/dispatcher.js";
+import type {
+  DispatchObserver,
+  DispatchOptions,
+} from "../../src/hub/dispatch/dispatcher.js";
 
 /** What a test gets from `startHub`. */
 export interface TestHub {
@@ -63,6 +66,7 @@ export async function startHub(
     dir?: string;
     token?: string;
     dispatch?: Partial<DispatchOptions>;
+    observer?: DispatchObserver;
   } = {},
 ): Promise<TestHub> {
   const own = opts.dir ? undefined : tempDir();
@@ -78,6 +82,7 @@ export async function startHub(
     port: 0,
     token: opts.token,
     dispatch: opts.dispatch,
+    observer: opts.observer,
   });
   await server.start();
   return {

@@ -73,6 +73,8 @@ export async function spawnHub(
     store,
     "--log-level",
     "error",
+    // Hub tests run several hubs at once: none takes the dashboard's port.
+    "--no-dashboard",
   ]);
   const m = await child.line(/^hub listening on (.+):(\d+)$/);
   return { child, address: `${m[1]}:${m[2]}`, port: Number(m[2]) };

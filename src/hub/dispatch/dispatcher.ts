@@ -52,6 +52,22 @@ export interface DispatchOptions {
   batching: BatchPolicy | undefined;
 }
 
+/** The two kinds of work item. */
+export type WorkKind = "orchestration" | "activity";
+
+/**
+ * Told about dispatch as it happens, for metrics. Every call is on the hot
+ * path: an implementation must only update counters.
+ */
+export interface DispatchObserver {
+  /** A work item went to a worker `waitMs` after its work became visible. */
+  dispatched(taskHub: string, kind: WorkKind, waitMs: number): void;
+  /** A store commit of `kind` work took `ms`. */
+  committed(taskHub: string, kind: WorkKind, ms: number): void;
+  /** Activity results were recorded: `succeeded` and `failed` of them. */
+  activitiesCompleted(taskHub: string, succeeded: number, failed: number): void;
+}
+
 /** The side of a GetWorkItems call the dispatcher writes to. */
 export interface WorkItemSink {
   write(item: Buffer): boolean;
@@ -107,6 +123,7 @@ export class Dispatcher {
     readonly store: TaskHubStore,
     private readonly options: DispatchOptions,
     private readonly log: Logger,
+    private readonly observer?: DispatchObserver,
   ) {
     if (options.pollMs) {
       this.poll = setInterval(() => this.wake(), options.pollMs);
@@ -256,7 +273,13 @@ export class Dispatcher {
 
   /** Commits and wakes whoever may care. */
   async commit(c: OrchestrationCommit): Promise<boolean> {
+    const t0 = this.observer ? performance.now() : 0;
     const ok = await this.store.commit(c);
+    this.observer?.committed(
+      this.store.name,
+      "orchestration",
+      performance.now() - t0,
+    );
     if (!ok) return false;
     this.waiters.notify(c.instanceId);
     for (const m of c.messages) this.wakeAt(m.visibleAt);
@@ -347,6 +370,7 @@ export class Dispatcher {
     this.pending = [];
     if (batch.length === 0) return;
     try {
+      const t0 = this.observer ? performance.now() : 0;
       const results = await this.store.completeActivities(
         batch.map((p) => ({
           activityId: p.flight.activity.id,
@@ -354,6 +378,7 @@ export class Dispatcher {
           message: p.message,
         })),
       );
+      if (this.observer) this.observeResults(this.observer, batch, results, t0);
       batch.forEach((p, i) =>
         p.done(
           results[i]
@@ -369,6 +394,23 @@ export class Dispatcher {
       }
     }
     this.wake();
+  }
+
+  private observeResults(
+    o: DispatchObserver,
+    batch: PendingActivityResult[],
+    results: boolean[],
+    t0: number,
+  ): void {
+    o.committed(this.store.name, "activity", performance.now() - t0);
+    let failed = 0;
+    let succeeded = 0;
+    batch.forEach((p, i) => {
+      if (!results[i]) return;
+      if (p.message.kind === EventKind.TASKFAILED) failed++;
+      else succeeded++;
+    });
+    o.activitiesCompleted(this.store.name, succeeded, failed);
   }
 
   private async pump(): Promise<void> {
@@ -462,6 +504,11 @@ export class Dispatcher {
       stream.sink.write(
         encodeOrchestratorWorkItem(prepared.request, claim.lockToken),
       );
+      if (this.observer) {
+        let ready = now;
+        for (const m of claim.messages) ready = Math.min(ready, m.visibleAt);
+        this.observer.dispatched(this.store.name, "orchestration", now - ready);
+      }
     }
     if (claims.length) this.wakeAt(lockedUntil);
     return claims.length;
@@ -486,6 +533,11 @@ export class Dispatcher {
       stream.activities.add(activity.lockToken);
       stream.sink.write(
         encodeActivityWorkItem(activity.request, activity.lockToken),
+      );
+      this.observer?.dispatched(
+        this.store.name,
+        "activity",
+        now - activity.readyAt,
       );
     }
     if (claims.length) this.wakeAt(lockedUntil);

@@ -67,6 +67,8 @@ export interface NewActivity {
 export interface ClaimedActivity extends NewActivity {
   id: number;
   lockToken: string;
+  /** When the row became visible before this claim (for dispatch latency). */
+  readyAt: number;
 }
 
 /** An instance claimed for an orchestration work item. */
@@ -132,8 +134,41 @@ export interface InstanceFilter {
   completedTo?: number;
   instanceIdPrefix?: string;
   name?: string;
+  /**
+   * Only the direct children of this instance; null: only instances with
+   * no parent (top-level ones).
+   */
+  parentInstanceId?: string | null;
+  /**
+   * `instanceId` (the default): ascending by id, paged with `after`.
+   * `newest`: newest created first (ties by id, descending), paged with
+   * `before`.
+   */
+  order?: "instanceId" | "newest";
   /** Return instances whose id sorts after this one (keyset paging). */
   after?: string;
+  /** With order `newest`: instances that sort after this one. */
+  before?: { createdAt: number; instanceId: string };
+  /** False: input and output come back null, unread (lists need neither). */
+  withPayloads?: boolean;
+  limit: number;
+}
+
+/** What `countInstances` filters on: an InstanceFilter without paging. */
+export type InstanceCountFilter = Omit<
+  InstanceFilter,
+  "statuses" | "order" | "after" | "before" | "withPayloads" | "limit"
+>;
+
+/** How many instances have one status. */
+export interface StatusCount {
+  status: number;
+  count: number;
+}
+
+/** A slice of a history: `limit` events from sequence number `offset`. */
+export interface HistoryRange {
+  offset: number;
   limit: number;
 }
 
@@ -148,7 +183,8 @@ export interface TaskHubStore {
    */
   createInstance(instance: InstanceRecord, start: NewMessage): Promise<boolean>;
   getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
-  getHistory(instanceId: string): Promise<Uint8Array[]>;
+  /** The current execution's history, all of it or the `range` asked for. */
+  getHistory(instanceId: string, range?: HistoryRange): Promise<Uint8Array[]>;
   /** Adds messages to existing instances; those for unknown ones are dropped. */
   enqueue(messages: NewMessage[]): Promise<void>;
   /**
@@ -187,6 +223,8 @@ export interface TaskHubStore {
   /** The earliest time after `now` at which work becomes visible, if any. */
   nextWakeAt(now: number): Promise<number | undefined>;
   listInstances(filter: InstanceFilter): Promise<InstanceRecord[]>;
+  /** Instances matching `filter`, counted by status; zero counts left out. */
+  countInstances(filter: InstanceCountFilter): Promise<StatusCount[]>;
   /** Ids of the direct children of the given instances. */
   childrenOf(instanceIds: string[]): Promise<string[]>;
   /** Deletes terminal instances with all their rows; returns how many. */

@@ -11,11 +11,14 @@ import type {
   ActivityCompletion,
   ClaimedActivity,
   ClaimedOrchestration,
+  HistoryRange,
+  InstanceCountFilter,
   InstanceFilter,
   InstanceRecord,
   NewActivity,
   NewMessage,
   OrchestrationCommit,
+  StatusCount,
   Store,
   StoredMessage,
   TaskHubStore,
@@ -287,6 +290,11 @@ async function releaseLocksOf(
   ]);
 }
 
+/** The columns of a list that needs no payloads: input and output unread. */
+const SUMMARY_COLUMNS = `instance_id, name, version, status, execution_id,
+  NULL AS input, NULL AS output, custom_status, failure, created_at, updated_at,
+  completed_at, scheduled_start_at, parent_instance_id, tags`;
+
 function toInstance(r: Row): InstanceRecord {
   return {
     instanceId: r.instance_id as string,
@@ -305,6 +313,40 @@ function toInstance(r: Row): InstanceRecord {
     parentInstanceId: r.parent_instance_id as string | null,
     tags: r.tags as string | null,
   };
+}
+
+/** WHERE terms with numbered parameters; `add` turns `?` into the next. */
+interface FilterSql {
+  where: string[];
+  params: unknown[];
+  add(sql: string, value: unknown): void;
+}
+
+/** The WHERE terms and parameters every instance query shares. */
+function filterSql(hub: string, f: InstanceCountFilter): FilterSql {
+  const q: FilterSql = {
+    where: ["hub = $1"],
+    params: [hub],
+    add(sql, value) {
+      q.params.push(value);
+      q.where.push(sql.replace("?", `$${q.params.length}`));
+    },
+  };
+  if (f.createdFrom !== undefined) q.add("created_at >= ?", f.createdFrom);
+  if (f.createdTo !== undefined) q.add("created_at <= ?", f.createdTo);
+  if (f.completedFrom !== undefined) {
+    q.add("completed_at >= ?", f.completedFrom);
+  }
+  if (f.completedTo !== undefined) q.add("completed_at <= ?", f.completedTo);
+  if (f.instanceIdPrefix) {
+    q.add("starts_with(instance_id, ?)", f.instanceIdPrefix);
+  }
+  if (f.name) q.add("name = ?", f.name);
+  if (f.parentInstanceId === null) q.where.push("parent_instance_id IS NULL");
+  else if (f.parentInstanceId !== undefined) {
+    q.add("parent_instance_id = ?", f.parentInstanceId);
+  }
+  return q;
 }
 
 const bytes = (b: Uint8Array): Buffer =>
@@ -344,11 +386,20 @@ class PostgresTaskHub implements TaskHubStore {
     return row ? toInstance(row) : undefined;
   }
 
-  async getHistory(instanceId: string): Promise<Uint8Array[]> {
-    const r = await this.pool.query(
-      "SELECT event FROM history WHERE hub = $1 AND instance_id = $2 ORDER BY seq",
-      [this.name, instanceId],
-    );
+  async getHistory(
+    instanceId: string,
+    range?: HistoryRange,
+  ): Promise<Uint8Array[]> {
+    const r = range
+      ? await this.pool.query(
+          `SELECT event FROM history WHERE hub = $1 AND instance_id = $2 AND seq >= $3
+           ORDER BY seq LIMIT $4`,
+          [this.name, instanceId, range.offset, range.limit],
+        )
+      : await this.pool.query(
+          "SELECT event FROM history WHERE hub = $1 AND instance_id = $2 ORDER BY seq",
+          [this.name, instanceId],
+        );
     return (r.rows as Row[]).map((x) => x.event as Uint8Array);
   }
 
@@ -446,11 +497,12 @@ class PostgresTaskHub implements TaskHubStore {
   ): Promise<ClaimedActivity[]> {
     const r = await this.pool.query(
       `WITH c AS (
-         SELECT id FROM activities WHERE hub = $1 AND visible_at <= $2
+         SELECT id, visible_at FROM activities WHERE hub = $1 AND visible_at <= $2
          ORDER BY visible_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
        UPDATE activities a SET locked_by = $4 || '.' || a.id, visible_at = $5
        FROM c WHERE a.id = c.id
-       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.request, a.locked_by`,
+       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.request,
+         a.locked_by, c.visible_at AS ready_at`,
       [this.name, now, limit, this.nextToken(), lockUntil],
     );
     return (r.rows as Row[]).map((row) => ({
@@ -462,6 +514,7 @@ class PostgresTaskHub implements TaskHubStore {
       request: row.request as Uint8Array,
       visibleAt: lockUntil,
       lockToken: row.locked_by as string,
+      readyAt: row.ready_at as number,
     }));
   }
 
@@ -534,31 +587,42 @@ class PostgresTaskHub implements TaskHubStore {
   }
 
   async listInstances(f: InstanceFilter): Promise<InstanceRecord[]> {
-    const params: unknown[] = [this.name];
-    const where = ["hub = $1"];
-    const add = (sql: string, value: unknown): void => {
-      params.push(value);
-      where.push(sql.replace("?", `$${params.length}`));
-    };
-    if (f.statuses?.length) add("status = ANY(?)", f.statuses);
-    if (f.createdFrom !== undefined) add("created_at >= ?", f.createdFrom);
-    if (f.createdTo !== undefined) add("created_at <= ?", f.createdTo);
-    if (f.completedFrom !== undefined) {
-      add("completed_at >= ?", f.completedFrom);
+    const q = filterSql(this.name, f);
+    if (f.statuses?.length) q.add("status = ANY(?)", f.statuses);
+    let order = 'instance_id COLLATE "C"';
+    if (f.order === "newest") {
+      order = 'created_at DESC, instance_id COLLATE "C" DESC';
+      if (f.before) {
+        q.params.push(f.before.createdAt, f.before.instanceId);
+        const at = `$${q.params.length - 1}`;
+        const id = `$${q.params.length}`;
+        q.where.push(
+          `(created_at < ${at} OR (created_at = ${at} AND instance_id COLLATE "C" < ${id}))`,
+        );
+      }
+    } else if (f.after !== undefined) {
+      q.add('instance_id > ? COLLATE "C"', f.after);
     }
-    if (f.completedTo !== undefined) add("completed_at <= ?", f.completedTo);
-    if (f.instanceIdPrefix) {
-      add("starts_with(instance_id, ?)", f.instanceIdPrefix);
-    }
-    if (f.name) add("name = ?", f.name);
-    if (f.after !== undefined) add('instance_id > ? COLLATE "C"', f.after);
-    params.push(f.limit);
+    q.params.push(f.limit);
     const r = await this.pool.query(
-      `SELECT * FROM instances WHERE ${where.join(" AND ")}
-       ORDER BY instance_id COLLATE "C" LIMIT $${params.length}`,
-      params,
+      `SELECT ${f.withPayloads === false ? SUMMARY_COLUMNS : "*"} FROM instances WHERE ${q.where.join(" AND ")}
+       ORDER BY ${order} LIMIT $${q.params.length}`,
+      q.params,
     );
     return (r.rows as Row[]).map(toInstance);
+  }
+
+  async countInstances(f: InstanceCountFilter): Promise<StatusCount[]> {
+    const q = filterSql(this.name, f);
+    const r = await this.pool.query(
+      `SELECT status, COUNT(*)::int AS n FROM instances WHERE ${q.where.join(" AND ")}
+       GROUP BY status ORDER BY status`,
+      q.params,
+    );
+    return (r.rows as Row[]).map((x) => ({
+      status: x.status as number,
+      count: x.n as number,
+    }));
   }
 
   async childrenOf(instanceIds: string[]): Promise<string[]> {

@@ -12,11 +12,14 @@ import type {
   ActivityCompletion,
   ClaimedActivity,
   ClaimedOrchestration,
+  HistoryRange,
+  InstanceCountFilter,
   InstanceFilter,
   InstanceRecord,
   NewActivity,
   NewMessage,
   OrchestrationCommit,
+  StatusCount,
   Store,
   StoredMessage,
   TaskHubStore,
@@ -129,6 +132,11 @@ class SqliteStore implements Store {
   }
 }
 
+/** The columns of a list that needs no payloads: input and output unread. */
+const SUMMARY_COLUMNS = `instance_id, name, version, status, execution_id,
+  NULL AS input, NULL AS output, custom_status, failure, created_at, updated_at,
+  completed_at, scheduled_start_at, parent_instance_id, tags`;
+
 function toInstance(r: Row): InstanceRecord {
   return {
     instanceId: r.instance_id as string,
@@ -150,6 +158,44 @@ function toInstance(r: Row): InstanceRecord {
 }
 
 const TERMINAL_SQL = "(1, 3, 4, 5)";
+
+/** The WHERE terms and parameters every instance query shares. */
+function filterSql(
+  hub: string,
+  f: InstanceCountFilter,
+): { where: string[]; params: Record<string, unknown> } {
+  const where = ["hub = @hub"];
+  const params: Record<string, unknown> = { hub };
+  const ranges: [keyof InstanceCountFilter, string, string][] = [
+    ["createdFrom", "created_at", ">="],
+    ["createdTo", "created_at", "<="],
+    ["completedFrom", "completed_at", ">="],
+    ["completedTo", "completed_at", "<="],
+  ];
+  for (const [field, column, op] of ranges) {
+    if (f[field] !== undefined) {
+      where.push(`${column} ${op} @${field}`);
+      params[field] = f[field];
+    }
+  }
+  if (f.instanceIdPrefix) {
+    // Range on the key, so the primary key index serves the prefix.
+    where.push(`instance_id >= @prefix AND instance_id < @prefixEnd`);
+    params.prefix = f.instanceIdPrefix;
+    params.prefixEnd = f.instanceIdPrefix + "\u{10FFFF}";
+  }
+  if (f.name) {
+    where.push(`name = @name`);
+    params.name = f.name;
+  }
+  if (f.parentInstanceId === null) {
+    where.push(`parent_instance_id IS NULL`);
+  } else if (f.parentInstanceId !== undefined) {
+    where.push(`parent_instance_id = @parent`);
+    params.parent = f.parentInstanceId;
+  }
+  return { where, params };
+}
 
 class SqliteTaskHub implements TaskHubStore {
   private counter = 0;
@@ -188,6 +234,10 @@ class SqliteTaskHub implements TaskHubStore {
       ),
       history: p(
         `SELECT event FROM history WHERE hub = @hub AND instance_id = @id ORDER BY seq`,
+      ),
+      historyRange: p(
+        `SELECT event FROM history WHERE hub = @hub AND instance_id = @id AND seq >= @offset
+         ORDER BY seq LIMIT @limit`,
       ),
       insertHistory: p(
         `INSERT INTO history (hub, instance_id, seq, event) VALUES (@hub, @id, @seq, @event)`,
@@ -298,8 +348,14 @@ class SqliteTaskHub implements TaskHubStore {
     return Promise.resolve(row ? toInstance(row) : undefined);
   }
 
-  getHistory(instanceId: string): Promise<Uint8Array[]> {
-    return Promise.resolve(this.historyOf(instanceId));
+  getHistory(instanceId: string, range?: HistoryRange): Promise<Uint8Array[]> {
+    if (!range) return Promise.resolve(this.historyOf(instanceId));
+    const rows = this.s.historyRange.all({
+      hub: this.name,
+      id: instanceId,
+      ...range,
+    }) as Row[];
+    return Promise.resolve(rows.map((r) => r.event as Uint8Array));
   }
 
   enqueue(messages: NewMessage[]): Promise<void> {
@@ -363,6 +419,7 @@ class SqliteTaskHub implements TaskHubStore {
             request: r.request as Uint8Array,
             visibleAt: lockUntil,
             lockToken,
+            readyAt: r.visible_at as number,
           };
         });
       })(),
@@ -424,45 +481,48 @@ class SqliteTaskHub implements TaskHubStore {
   }
 
   listInstances(f: InstanceFilter): Promise<InstanceRecord[]> {
-    const where = ["hub = @hub"];
-    const params: Record<string, unknown> = { hub: this.name, limit: f.limit };
+    const { where, params } = filterSql(this.name, f);
     if (f.statuses?.length) {
       where.push(`status IN (SELECT value FROM json_each(@statuses))`);
       params.statuses = JSON.stringify(f.statuses);
     }
-    const ranges: [keyof InstanceFilter, string, string][] = [
-      ["createdFrom", "created_at", ">="],
-      ["createdTo", "created_at", "<="],
-      ["completedFrom", "completed_at", ">="],
-      ["completedTo", "completed_at", "<="],
-    ];
-    for (const [field, column, op] of ranges) {
-      if (f[field] !== undefined) {
-        where.push(`${column} ${op} @${field}`);
-        params[field] = f[field];
+    let order = "instance_id";
+    if (f.order === "newest") {
+      // The created-time index holds the primary key too, so it serves
+      // this order and the keyset below without a sort.
+      order = "created_at DESC, instance_id DESC";
+      if (f.before) {
+        where.push(
+          `(created_at < @beforeAt OR (created_at = @beforeAt AND instance_id < @beforeId))`,
+        );
+        params.beforeAt = f.before.createdAt;
+        params.beforeId = f.before.instanceId;
       }
-    }
-    if (f.instanceIdPrefix) {
-      // Range on the key, so the primary key index serves the prefix.
-      where.push(`instance_id >= @prefix AND instance_id < @prefixEnd`);
-      params.prefix = f.instanceIdPrefix;
-      params.prefixEnd = f.instanceIdPrefix + "\u{10FFFF}";
-    }
-    if (f.name) {
-      where.push(`name = @name`);
-      params.name = f.name;
-    }
-    if (f.after !== undefined) {
+    } else if (f.after !== undefined) {
       where.push(`instance_id > @after`);
       params.after = f.after;
     }
+    params.limit = f.limit;
     const rows = this.db
       .prepare(
-        `SELECT * FROM instances WHERE ${where.join(" AND ")}
-         ORDER BY instance_id LIMIT @limit`,
+        `SELECT ${f.withPayloads === false ? SUMMARY_COLUMNS : "*"} FROM instances WHERE ${where.join(" AND ")}
+         ORDER BY ${order} LIMIT @limit`,
       )
       .all(params) as Row[];
     return Promise.resolve(rows.map(toInstance));
+  }
+
+  countInstances(f: InstanceCountFilter): Promise<StatusCount[]> {
+    const { where, params } = filterSql(this.name, f);
+    const rows = this.db
+      .prepare(
+        `SELECT status, COUNT(*) AS n FROM instances WHERE ${where.join(" AND ")}
+         GROUP BY status ORDER BY status`,
+      )
+      .all(params) as Row[];
+    return Promise.resolve(
+      rows.map((r) => ({ status: r.status as number, count: r.n as number })),
+    );
   }
 
   childrenOf(instanceIds: string[]): Promise<string[]> {
