@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests need beyond Node and PostgreSQL (which
 # scripts/postgres.sh handles): espeak-ng synthesises the test speech,
-# chromium runs the dashboard's browser tests. Idempotent; installs only
+# chromium runs the dashboard's browser tests, openssl makes the test
+# certificate of the Azure runner tests. Idempotent; installs only
 # what is missing, and needs root only when something is.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0

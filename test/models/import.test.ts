@@ -27,8 +27,8 @@ import {
   vocabularyOf,
   writeCt2Folder,
 } from "./ct2-writer.js";
-import { pipAsset, pythonZip } from "./assets.js";
-import type { ZipInput } from "./assets.js";
+import { pipAsset, pythonZip } from "../support/assets.js";
+import type { ZipInput } from "../support/assets.js";
 
 const exec = promisify(execFile);
 let root: string;

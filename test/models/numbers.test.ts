@@ -24,7 +24,7 @@ import {
   readVocabulary,
   tokenBytes,
 } from "../../src/models/vocab.js";
-import { pipAsset, tarMember } from "./assets.js";
+import { pipAsset, tarMember } from "../support/assets.js";
 
 test("half-precision bits decode to their IEEE values", () => {
   assert.equal(halfToFloat(0x3c00), 1);

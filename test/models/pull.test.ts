@@ -24,7 +24,7 @@ import type { CatalogueModel } from "../../src/models/catalogue.js";
 import { downloadModel, pullModel } from "../../src/models/pull.js";
 import { resolveModel } from "../../src/models/resolve.js";
 import { dropAfter, payload, withServer } from "../transcribe/http-server.js";
-import { ASSETS_DIR, pipAsset } from "./assets.js";
+import { ASSETS_DIR, pipAsset } from "../support/assets.js";
 
 let root: string;
 let n = 0;

@@ -11,6 +11,7 @@ import { SAMPLE_RATE, decodeAudio } from "../../src/transcribe/decode.js";
 import { DEFAULT_ADDON_PATH } from "../../src/transcribe/whisper-native.js";
 import { WhisperModel } from "../../src/transcribe/whisper.js";
 import { writeEmptyModel } from "../support/empty-model.js";
+import { ASSETS_DIR } from "../support/assets.js";
 import { speechWav } from "../support/media.js";
 
 /*
@@ -18,13 +19,7 @@ import { speechWav } from "../support/media.js";
  * must find the speech in audio padded with silence, and skip the silence.
  */
 
-const WHEEL = join(
-  homedir(),
-  ".cache",
-  "durascribe",
-  "wheels",
-  "silero_vad-6.2.0-py3-none-any.whl",
-);
+const WHEEL = join(ASSETS_DIR, "silero_vad-6.2.0-py3-none-any.whl");
 const TINY_EN = join(
   homedir(),
   ".cache",

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
@@ -31,9 +31,10 @@ import {
   findVadModel,
   vadModelFileName,
 } from "../../src/models/vad.js";
+import { ASSETS_DIR } from "../support/assets.js";
 
-/** Wheels a developer or CI fetched with `pip download silero-vad==X`. */
-const WHEELS = join(homedir(), ".cache", "durascribe", "wheels");
+/** Wheels fetched by test/support/prepare-assets.ts (or by hand with pip). */
+const WHEELS = ASSETS_DIR;
 
 /** Builds pickle bytes opcode by opcode, the way Python's pickler writes. */
 class PickleBytes {

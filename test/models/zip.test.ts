@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 
 import { ConfigError } from "../../src/errors.js";
 import { ZipArchive } from "../../src/models/zip.js";
-import { pythonZip } from "./assets.js";
+import { pythonZip } from "../support/assets.js";
 
 let dir: string;
 
