@@ -6,11 +6,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
+import { defaultModelsDir } from "../../src/models/cache.js";
 import { writeEmptyModel } from "../support/empty-model.js";
 
 const cli = fileURLToPath(
@@ -21,11 +21,9 @@ const cli = fileURLToPath(
 export async function testModel(
   dir: string,
 ): Promise<{ model: string; real: boolean }> {
+  // Where test/support/prepare-assets.ts puts it before the suite.
   const cached = path.join(
-    os.homedir(),
-    ".cache",
-    "durascribe",
-    "models",
+    process.env.DURASCRIBE_MODELS_DIR ?? defaultModelsDir(),
     "ggml-tiny.en.bin",
   );
   if (existsSync(cached)) return { model: cached, real: true };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 
 import type { BatchResult } from "../../src/workflow/types.js";
@@ -66,4 +66,44 @@ test("durascribe run transcribes files and a Build session, and reports each fai
     [nope!.status, nope!.errorCode, nope!.attempts],
     ["failed", "E_SOURCE_UNKNOWN_SESSION", 0],
   );
+});
+
+test("of 3 media files, an unknown Build code and a URL that answers 404, 3 are transcribed and 2 fail with their reasons", async (t) => {
+  const defer = deferrer(t);
+  const { dir, cleanup } = tempDir();
+  defer(cleanup);
+  await speechMp4(dir, { name: "first.mp4" });
+  await speechMp4(dir, { name: "second.mp4", text: "A second talk." });
+  await speechMp4(dir, { name: "third.mp4", text: "And a third one." });
+  const api = await buildApi({});
+  defer(() => api.close());
+  const { model } = await testModel(dir);
+  const missing = `${api.url}/videos/missing.mp4`;
+
+  const run = startRun(dir, [
+    "first.mp4",
+    "second.mp4",
+    "third.mp4",
+    "XYZ999",
+    missing,
+    "--model",
+    model,
+    "--threads",
+    "2",
+    "--build-api-url",
+    api.url,
+  ]);
+  const { code, stdout, stderr } = await run.done;
+
+  assert.equal(code, 1, stderr);
+  const written = readdirSync(path.join(dir, "transcripts", "videos"));
+  for (const name of ["first", "second", "third"]) {
+    for (const f of ["txt", "srt", "vtt", "json"]) {
+      assert.ok(written.includes(`${name}.${f}`), `${name}.${f} written`);
+    }
+  }
+  assert.equal(written.filter((f) => f.endsWith(".txt")).length, 3);
+  // The summary lists each failure with its reason.
+  assert.match(stdout, /XYZ999 +failed[^\n]*does not exist/);
+  assert.match(stdout, /missing +failed[^\n]*404[^\n]*videos\/missing\.mp4/);
 });
