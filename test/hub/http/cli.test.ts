@@ -103,6 +103,13 @@ test("the dashboard's settings come from flags first, then the environment", () 
     hubConfig({ flags: { "no-dashboard": true }, env: {} }).dashboard,
     false,
   );
+  // A hub on a free port puts its dashboard on one too, unless told.
+  assert.equal(hubConfig({ flags: { port: "0" }, env: {} }).dashboardPort, 0);
+  assert.equal(
+    hubConfig({ flags: { port: "0", "dashboard-port": "9091" }, env: {} })
+      .dashboardPort,
+    9091,
+  );
   assert.throws(
     () => hubConfig({ flags: {}, env: { DURASCRIBE_DASHBOARD: "maybe" } }),
     (err: unknown) =>
