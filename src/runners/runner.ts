@@ -7,6 +7,7 @@
  * Glossary: a *spec* is what to run (a stable key and the job environment);
  * the *execution name* is the runner's handle for one run of it.
  */
+import type { JobManifest } from "../manifest.js";
 
 /**
  * States of a job execution: Azure Container Apps' set, used by every
@@ -42,31 +43,8 @@ export interface JobSpec {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/**
- * The manifest a job execution writes beside its transcripts as
- * `<BASE>.manifest.json` (the contract in TEAM.md).
- */
-export interface JobManifest {
-  version: 1;
-  status: "running" | "succeeded" | "failed";
-  phase: "fetching" | "decoding" | "transcribing" | "uploading" | "done";
-  /** 0..1 within the phase. */
-  progress: number;
-  source: string;
-  base: string;
-  /** Format name to location (absolute path or blob URL). */
-  formats: Partial<Record<string, string>>;
-  language: string | null;
-  model: string;
-  audioSeconds: number | null;
-  processingSeconds: number | null;
-  fetchSeconds: number | null;
-  startedAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  error: { code: string; message: string; permanent: boolean } | null;
-  exitCode: number | null;
-}
+/** The manifest a job execution writes beside its transcripts. */
+export type { JobManifest };
 
 /** What a runner knows about one execution. */
 export interface ExecutionStatus {
