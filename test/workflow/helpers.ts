@@ -3,9 +3,12 @@
  * worker (SDK, orchestrators, activities) and a client, with the runner a
  * test chooses.
  */
-import type {
-  TaskHubGrpcClient,
-  TaskHubGrpcWorker,
+import assert from "node:assert/strict";
+
+import {
+  OrchestrationStatus,
+  type TaskHubGrpcClient,
+  type TaskHubGrpcWorker,
 } from "@microsoft/durabletask-js";
 
 import { silentLogger } from "../../src/logger.js";
@@ -16,6 +19,7 @@ import { hubConnection } from "../../src/workflow/connection.js";
 import {
   batchDefaults,
   type BatchOptions,
+  type BatchResult,
   type JobOptions,
 } from "../../src/workflow/types.js";
 import { createClient, createWorker } from "../../src/workflow/worker.js";
@@ -95,4 +99,38 @@ export async function startWorkflow(
       await hub.stop();
     },
   };
+}
+
+/** `n` distinct media URLs under `prefix`. */
+export function urls(n: number, prefix: string): string[] {
+  return Array.from(
+    { length: n },
+    (_, i) => `https://media.example/${prefix}/talk-${i}.mp4`,
+  );
+}
+
+/** Runs a batch of `sources` to completion and returns its output. */
+export async function runBatch(
+  wf: Workflow,
+  id: string,
+  sources: string[],
+  overrides: Parameters<typeof fastOptions>[1],
+  timeoutSeconds = 120,
+): Promise<BatchResult> {
+  const options = fastOptions(
+    { storageAccountUrl: "file:/data/transcripts" },
+    overrides,
+  );
+  await wf.client.scheduleNewOrchestration(
+    "transcribeBatch",
+    { sources, cwd: "/", options },
+    id,
+  );
+  const state = await wf.client.waitForOrchestrationCompletion(
+    id,
+    true,
+    timeoutSeconds,
+  );
+  assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
+  return JSON.parse(state.serializedOutput!) as BatchResult;
 }

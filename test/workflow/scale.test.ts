@@ -1,11 +1,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { OrchestrationStatus } from "@microsoft/durabletask-js";
-
-import type { BatchResult } from "../../src/workflow/types.js";
 import { InstantRunner } from "../support/instant-runner.js";
-import { fastOptions, startWorkflow, type Workflow } from "./helpers.js";
+import { runBatch, startWorkflow, urls, type Workflow } from "./helpers.js";
 
 let wf: Workflow;
 const runner = new InstantRunner();
@@ -37,42 +34,11 @@ async function historyLengths(prefix: string): Promise<Map<string, number>> {
   return lengths;
 }
 
-function urls(n: number, prefix: string): string[] {
-  return Array.from(
-    { length: n },
-    (_, i) => `https://media.example/${prefix}/talk-${i}.mp4`,
-  );
-}
-
-async function run(
-  id: string,
-  sources: string[],
-  overrides: Parameters<typeof fastOptions>[1],
-  timeoutSeconds = 120,
-): Promise<BatchResult> {
-  const options = fastOptions(
-    { storageAccountUrl: "file:/data/transcripts" },
-    overrides,
-  );
-  await wf.client.scheduleNewOrchestration(
-    "transcribeBatch",
-    { sources, cwd: "/", options },
-    id,
-  );
-  const state = await wf.client.waitForOrchestrationCompletion(
-    id,
-    true,
-    timeoutSeconds,
-  );
-  assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
-  return JSON.parse(state.serializedOutput!) as BatchResult;
-}
-
 test("5,000 sources complete with no instance's history past 5,000 events", async () => {
   const started = Date.now();
   const sources = urls(5000, "big");
 
-  const result = await run("big", sources, { concurrency: 256 }, 600);
+  const result = await runBatch(wf, "big", sources, { concurrency: 256 }, 600);
   const seconds = (Date.now() - started) / 1000;
 
   assert.deepEqual(

@@ -1,12 +1,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { OrchestrationStatus } from "@microsoft/durabletask-js";
-
 import { planChildren } from "../../src/workflow/orchestrators/transcribe-batch.js";
-import type { BatchResult, BatchStatus } from "../../src/workflow/types.js";
+import type { BatchStatus } from "../../src/workflow/types.js";
 import { InstantRunner } from "../support/instant-runner.js";
-import { fastOptions, startWorkflow, type Workflow } from "./helpers.js";
+import { runBatch, startWorkflow, urls, type Workflow } from "./helpers.js";
 
 let wf: Workflow;
 const runner = new InstantRunner();
@@ -17,42 +15,10 @@ before(async () => {
 
 after(() => wf.stop());
 
-/** History length of every instance whose id starts with `prefix`. */
-function urls(n: number, prefix: string): string[] {
-  return Array.from(
-    { length: n },
-    (_, i) => `https://media.example/${prefix}/talk-${i}.mp4`,
-  );
-}
-
-async function run(
-  id: string,
-  sources: string[],
-  overrides: Parameters<typeof fastOptions>[1],
-  timeoutSeconds = 120,
-): Promise<BatchResult> {
-  const options = fastOptions(
-    { storageAccountUrl: "file:/data/transcripts" },
-    overrides,
-  );
-  await wf.client.scheduleNewOrchestration(
-    "transcribeBatch",
-    { sources, cwd: "/", options },
-    id,
-  );
-  const state = await wf.client.waitForOrchestrationCompletion(
-    id,
-    true,
-    timeoutSeconds,
-  );
-  assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
-  return JSON.parse(state.serializedOutput!) as BatchResult;
-}
-
 test("a batch larger than maxBatchSize runs in child batches <batchId>/b/<k> and keeps source order", async () => {
   const sources = urls(25, "split");
 
-  const result = await run("split", sources, { maxBatchSize: 10 });
+  const result = await runBatch(wf, "split", sources, { maxBatchSize: 10 });
 
   assert.equal(result.succeeded, 25);
   assert.deepEqual(

@@ -4,6 +4,8 @@
  * for now), how long to wait. Orchestrator code; it imports nothing that
  * does I/O.
  */
+import type { OrchestrationContext, Task } from "@microsoft/durabletask-js";
+
 import type { ResolvedSource } from "../../sources/types.js";
 import type {
   BatchOptions,
@@ -187,4 +189,22 @@ function identity(source: ResolvedSource) {
     title: source.title,
     mediaUrl: source.mediaUrl,
   };
+}
+
+/**
+ * Calls an activity and hands back its result, or the Error it failed
+ * with: an activity that throws (a runner that cannot be reached, a dead
+ * dependency) becomes a value the orchestrator turns into results, never
+ * the orchestration's own failure.
+ */
+export function* callOrError(
+  ctx: OrchestrationContext,
+  name: string,
+  input: unknown,
+): Generator<Task<unknown>, unknown, unknown> {
+  try {
+    return yield ctx.callActivity(name, input);
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
 }

@@ -19,7 +19,7 @@ import {
 } from "@microsoft/durabletask-js";
 
 import type { ResolvedSource, SourceEntry } from "../../sources/types.js";
-import { failedResult } from "./policy.js";
+import { callOrError, failedResult } from "./policy.js";
 import {
   NAMES,
   type BatchInput,
@@ -41,7 +41,7 @@ export async function* transcribeBatch(
   let entries = input.entries;
   if (entries === undefined) {
     const sources = input.sources ?? [];
-    const expanded = yield* attempt(ctx, NAMES.expandSources, {
+    const expanded = yield* callOrError(ctx, NAMES.expandSources, {
       sources,
       cwd: input.cwd ?? "/",
     });
@@ -57,7 +57,7 @@ export async function* transcribeBatch(
   if (entries.length > options.maxBatchSize) {
     return yield* runChildren(ctx, entries, options);
   }
-  const resolved = yield* attempt(ctx, NAMES.resolveSources, entries);
+  const resolved = yield* callOrError(ctx, NAMES.resolveSources, entries);
   const sources =
     resolved instanceof Error
       ? entries.map((e) => unresolved(e, resolved.message))
@@ -215,22 +215,6 @@ function apportion(total: number, weights: number[]): number[] {
     parts[i]! += 1;
   }
   return parts;
-}
-
-/**
- * Calls an activity; its failure (a bug, a dead dependency) comes back as
- * an Error value so the batch can turn it into results.
- */
-function* attempt(
-  ctx: OrchestrationContext,
-  name: string,
-  input: unknown,
-): Generator<Task<unknown>, unknown, unknown> {
-  try {
-    return yield ctx.callActivity(name, input);
-  } catch (err) {
-    return err instanceof Error ? err : new Error(String(err));
-  }
 }
 
 function unresolved(e: SourceEntry, why: string): ResolvedSource {

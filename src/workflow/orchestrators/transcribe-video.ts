@@ -10,6 +10,7 @@
 import type { OrchestrationContext, Task } from "@microsoft/durabletask-js";
 
 import {
+  callOrError,
   classify,
   failedResult,
   jobEnvironment,
@@ -126,7 +127,7 @@ export async function* transcribeVideo(
     }
     if (f.errorCode === "E_JOB_STATUS" || f.errorCode === "E_JOB_LOST") {
       // It may still be running where we cannot see it: stop it first.
-      yield* call(ctx, NAMES.stopJobExecution, stopInput(run));
+      yield* callOrError(ctx, NAMES.stopJobExecution, stopInput(run));
     }
     yield ctx.createTimer(retryDelay(p.attempt, options));
     p.executionName = undefined;
@@ -140,7 +141,7 @@ function* startAttempt(
 ): Generator<Task<unknown>, Failure | undefined, unknown> {
   const { ctx, input, p } = run;
   ctx.setCustomStatus(status("starting", p.attempt));
-  const started = (yield* call(ctx, NAMES.startJobExecution, {
+  const started = (yield* callOrError(ctx, NAMES.startJobExecution, {
     key: `${ctx.instanceId}#${p.attempt}`,
     env: jobEnvironment(input.options.job, input.source),
     output: run.ask.output,
@@ -176,7 +177,7 @@ function* watch(
   for (let bad = 0; ;) {
     const s =
       run.first ??
-      ((yield* call(ctx, NAMES.getJobExecutionStatus, {
+      ((yield* callOrError(ctx, NAMES.getJobExecutionStatus, {
         ...run.ask,
         executionName,
       })) as StatusResult | Error);
@@ -205,7 +206,7 @@ function* watch(
     const left =
       p.deadline === undefined ? Infinity : (p.deadline - now(ctx)) / 1000;
     if (left <= 0) {
-      yield* call(ctx, NAMES.stopJobExecution, stopInput(run));
+      yield* callOrError(ctx, NAMES.stopJobExecution, stopInput(run));
       return { kind: "timeout", last };
     }
     if (run.polls >= options.maxPollsPerExecution) {
@@ -254,23 +255,6 @@ function finish(run: Run, result: VideoResult): VideoResult {
     status(phase, run.p.attempt, phase === "done" ? 1 : undefined),
   );
   return result;
-}
-
-/**
- * Calls an activity and hands back its result, or the Error it failed
- * with: an activity that throws (a runner that cannot be reached) is a
- * transient failure here, never the orchestration's.
- */
-function* call(
-  ctx: OrchestrationContext,
-  name: string,
-  input: unknown,
-): Generator<Task<unknown>, unknown, unknown> {
-  try {
-    return yield ctx.callActivity(name, input);
-  } catch (err) {
-    return err instanceof Error ? err : new Error(String(err));
-  }
 }
 
 function status(
