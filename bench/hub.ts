@@ -143,22 +143,10 @@ async function watchDashboard(
       },
     };
   }
-  const { chromium } = await import("playwright-core");
-  const profile = mkdtempSync(join(tmpdir(), "durascribe-bench-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  // Loaded only for this mode: it brings playwright-core with it.
+  const { launchBrowser } = await import("../test/hub/http/support.js");
+  const chromium = await launchBrowser();
+  const { context } = chromium;
   const page = await context.newPage();
   page.on("request", (r) => {
     if (r.url().includes("/api/instances")) refreshes++;
@@ -167,8 +155,7 @@ async function watchDashboard(
   await page.locator(".count-value").first().waitFor();
   return {
     stop: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await chromium.close();
       console.log(
         `dashboard: the list page refreshed ${refreshes} times in Chromium`,
       );
