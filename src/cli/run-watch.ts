@@ -11,6 +11,7 @@ import {
 
 import type {
   BatchResult,
+  FullBatchResult,
   BatchStatus,
   VideoInput,
   VideoResult,
@@ -134,7 +135,7 @@ function audio(seconds: number | null): string {
 }
 
 /** The summary table of a batch's results, as lines of text. */
-export function summaryLines(result: BatchResult, limit = 50): string[] {
+export function summaryLines(result: FullBatchResult, limit = 50): string[] {
   const rows = result.results
     .filter((r) => result.results.length <= limit || r.status === "failed")
     .map((r) => [

@@ -28,6 +28,7 @@ import {
   type HubConnection,
 } from "../workflow/connection.js";
 import { activityDeps, openRunner } from "../workflow/open.js";
+import { readBatchResults } from "../workflow/results.js";
 import type { BatchInput, BatchResult } from "../workflow/types.js";
 import { createWorker } from "../workflow/worker.js";
 import { parse } from "./args.js";
@@ -91,7 +92,7 @@ export async function runCommand(args: string[]): Promise<void> {
       process.exitCode = 130;
       return;
     }
-    report(config, final.runtimeStatus, final.serializedOutput);
+    await report(client, config, final.runtimeStatus, final.serializedOutput);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -216,11 +217,12 @@ async function scheduleOrResume(
 }
 
 /** Prints the results; exit code 1 when any video failed. */
-function report(
+async function report(
+  client: TaskHubGrpcClient,
   config: RunConfig,
   status: OrchestrationStatus,
   output: string | undefined,
-): void {
+): Promise<void> {
   if (status !== OrchestrationStatus.COMPLETED || output === undefined) {
     console.error(
       `durascribe: batch ${config.batchId} ended ${statusName(status)}`,
@@ -228,7 +230,10 @@ function report(
     process.exitCode = 1;
     return;
   }
-  const result = JSON.parse(output) as BatchResult;
+  const result = await readBatchResults(
+    client,
+    JSON.parse(output) as BatchResult,
+  );
   if (config.json) console.log(JSON.stringify(result, null, 2));
   else for (const line of summaryLines(result)) console.log(line);
   if (result.failed > 0) process.exitCode = 1;

@@ -85,6 +85,11 @@ export interface BatchInput {
   /** Folder relative paths and `@lists` in `sources` are resolved in. */
   cwd?: string;
   entries?: SourceEntry[];
+  /**
+   * Set on the child batches of a batch run in parts: the child returns
+   * its counts only, its results staying in its videos' outputs.
+   */
+  part?: boolean;
   options: BatchOptions;
 }
 
@@ -96,8 +101,40 @@ export interface BatchStatus {
   running: number;
 }
 
-/** Output of `transcribeBatch`: one result per source, in input order. */
+/**
+ * Output of `transcribeBatch`: the counts, and one result per source in
+ * input order. A batch small enough to run in one piece holds its results
+ * itself. A batch run in child batches holds `parts` instead: each result
+ * is then the output of its `transcribeVideo` instance, so that no output
+ * or history grows with the size of the batch. `readBatchResults` (src/workflow/results.ts)
+ * reads either form.
+ */
 export interface BatchResult {
+  total: number;
+  succeeded: number;
+  failed: number;
+  /** Every result, for a batch that ran in one piece. */
+  results?: VideoResult[];
+  /** The child batches, in source order, for a batch that ran in parts. */
+  parts?: BatchPart[];
+}
+
+/**
+ * A child batch of a batch run in parts. Its videos are the instances
+ * `<instanceId>/v/<i>`, i from 0 to total - 1, each with a VideoResult
+ * output. A child batch that failed as a whole carries its (failed)
+ * results itself.
+ */
+export interface BatchPart {
+  instanceId: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  results?: VideoResult[];
+}
+
+/** A batch's output with every result in it, as readBatchResults gives it. */
+export interface FullBatchResult {
   total: number;
   succeeded: number;
   failed: number;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 
-import type { BatchResult } from "../../src/workflow/types.js";
+import type { FullBatchResult } from "../../src/workflow/types.js";
 import { deferrer, tempDir } from "../hub/helpers.js";
 import { speechMp4 } from "../support/media.js";
 import { startRun, testModel } from "./helpers.js";
@@ -44,7 +44,7 @@ test("durascribe run killed mid-batch resumes the same batch when run again, sta
     scheduled.split(" ")[1]!.replace(/:$/, ""),
   );
   assert.equal(code, 0, stderr);
-  const result = JSON.parse(stdout) as BatchResult;
+  const result = JSON.parse(stdout) as FullBatchResult;
   assert.deepEqual(
     result.results.map((r) => [r.title, r.status, r.attempts]),
     [

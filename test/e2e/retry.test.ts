@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 
-import type { BatchResult } from "../../src/workflow/types.js";
+import type { FullBatchResult } from "../../src/workflow/types.js";
 import { deferrer, tempDir } from "../hub/helpers.js";
 import { speechMp4 } from "../support/media.js";
 import { startRun, testModel } from "./helpers.js";
@@ -44,7 +44,7 @@ test(
     const { code, stdout, stderr } = await run.done;
 
     assert.equal(code, 0, stderr);
-    const [video] = (JSON.parse(stdout) as BatchResult).results;
+    const [video] = (JSON.parse(stdout) as FullBatchResult).results;
     assert.deepEqual([video!.status, video!.attempts], ["succeeded", 2]);
     assert.ok(readFileSync(video!.transcripts.txt!, "utf8").length > 0);
     const executions = readdirSync(records).filter((f) => f.endsWith(".json"));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 
-import type { BatchResult } from "../../src/workflow/types.js";
+import type { FullBatchResult } from "../../src/workflow/types.js";
 import { deferrer, tempDir } from "../hub/helpers.js";
 import { speechMp4, videoOnlyMp4 } from "../support/media.js";
 import { buildApi, startRun, testModel } from "./helpers.js";
@@ -40,7 +40,7 @@ test("durascribe run transcribes files and a Build session, and reports each fai
   const { code, stdout, stderr } = await run.done;
 
   assert.equal(code, 1, stderr);
-  const result = JSON.parse(stdout) as BatchResult;
+  const result = JSON.parse(stdout) as FullBatchResult;
   assert.deepEqual([result.total, result.succeeded, result.failed], [4, 2, 2]);
   const [fox, silent, session, nope] = result.results;
   assert.equal(fox!.status, "succeeded");

@@ -9,7 +9,7 @@ import { LocalRunner } from "../../src/runners/local.js";
 import { executionName } from "../../src/runners/names.js";
 import type {
   BatchInput,
-  BatchResult,
+  FullBatchResult,
   BatchStatus,
   VideoResult,
   VideoStatus,
@@ -62,11 +62,11 @@ async function runBatch(
   wf: Workflow,
   id: string,
   input: BatchInput,
-): Promise<BatchResult> {
+): Promise<FullBatchResult> {
   await wf.client.scheduleNewOrchestration("transcribeBatch", input, id);
   const state = await wf.client.waitForOrchestrationCompletion(id, true, 60);
   assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
-  return JSON.parse(state.serializedOutput!) as BatchResult;
+  return JSON.parse(state.serializedOutput!) as FullBatchResult;
 }
 
 test("each source gets one result in order, and a failed video does not fail the batch", async (t) => {

@@ -14,7 +14,7 @@ import {
   hubConnection,
   parseConnectionString,
 } from "../../src/workflow/connection.js";
-import type { BatchResult } from "../../src/workflow/types.js";
+import type { FullBatchResult } from "../../src/workflow/types.js";
 import { createClient, createWorker } from "../../src/workflow/worker.js";
 import { startHub } from "../hub/helpers.js";
 import { testCredential } from "../runners/arm-server.js";
@@ -147,7 +147,7 @@ test("a hub started with --token serves a worker whose credential gives that tok
 
   assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
   assert.equal(
-    (JSON.parse(state.serializedOutput!) as BatchResult).succeeded,
+    (JSON.parse(state.serializedOutput!) as FullBatchResult).succeeded,
     1,
   );
   // One token served every call: it is reused until near expiry.

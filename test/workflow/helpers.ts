@@ -20,8 +20,10 @@ import {
   batchDefaults,
   type BatchOptions,
   type BatchResult,
+  type FullBatchResult,
   type JobOptions,
 } from "../../src/workflow/types.js";
+import { readBatchResults } from "../../src/workflow/results.js";
 import { createClient, createWorker } from "../../src/workflow/worker.js";
 import { startHub, type TestHub } from "../hub/helpers.js";
 
@@ -109,14 +111,17 @@ export function urls(n: number, prefix: string): string[] {
   );
 }
 
-/** Runs a batch of `sources` to completion and returns its output. */
+/**
+ * Runs a batch of `sources` to completion. Returns every result, read the
+ * way `durascribe run` reads them, and the output as the batch returned it.
+ */
 export async function runBatch(
   wf: Workflow,
   id: string,
   sources: string[],
   overrides: Parameters<typeof fastOptions>[1],
   timeoutSeconds = 120,
-): Promise<BatchResult> {
+): Promise<FullBatchResult & { output: BatchResult }> {
   const options = fastOptions(
     { storageAccountUrl: "file:/data/transcripts" },
     overrides,
@@ -132,5 +137,6 @@ export async function runBatch(
     timeoutSeconds,
   );
   assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
-  return JSON.parse(state.serializedOutput!) as BatchResult;
+  const output = JSON.parse(state.serializedOutput!) as BatchResult;
+  return { ...(await readBatchResults(wf.client, output)), output };
 }

@@ -45,7 +45,14 @@ test("5,000 sources complete with no instance's history past 5,000 events", asyn
     [result.total, result.succeeded, result.failed],
     [5000, 5000, 0],
   );
+  assert.deepEqual(
+    result.results.map((r) => r.source),
+    sources,
+  );
   assert.equal(new Set(result.results.map((r) => r.id)).size, 5000);
+  // The output names its parts and does not grow with the sources.
+  const outputBytes = JSON.stringify(result.output).length;
+  assert.ok(outputBytes < 2000, `the output is ${outputBytes} bytes`);
 
   const lengths = await historyLengths("big");
   const [longest, n] = [...lengths].sort((a, b) => b[1] - a[1])[0]!;

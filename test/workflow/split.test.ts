@@ -2,6 +2,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 
 import { planChildren } from "../../src/workflow/orchestrators/transcribe-batch.js";
+import { readBatchResults } from "../../src/workflow/results.js";
 import type { BatchStatus } from "../../src/workflow/types.js";
 import { InstantRunner } from "../support/instant-runner.js";
 import { runBatch, startWorkflow, urls, type Workflow } from "./helpers.js";
@@ -43,6 +44,55 @@ test("a batch larger than maxBatchSize runs in child batches <batchId>/b/<k> and
   }
   const video = await wf.client.getOrchestrationState("split/b/2/v/7", true);
   assert.equal(video?.name, "transcribeVideo");
+});
+
+test("a batch run in parts returns its parts, not its results, and each part only its counts", async () => {
+  const sources = urls(25, "parts");
+
+  const { output, results } = await runBatch(wf, "parts", sources, {
+    maxBatchSize: 10,
+  });
+
+  assert.equal(output.results, undefined);
+  assert.deepEqual(
+    output.parts?.map((p) => [p.instanceId, p.total, p.succeeded, p.failed]),
+    [
+      ["parts/b/0", 9, 9, 0],
+      ["parts/b/1", 8, 8, 0],
+      ["parts/b/2", 8, 8, 0],
+    ],
+  );
+  const child = await wf.client.getOrchestrationState("parts/b/1", true);
+  assert.deepEqual(JSON.parse(child!.serializedOutput!), {
+    total: 8,
+    succeeded: 8,
+    failed: 0,
+  });
+  // The results come from the videos' outputs, in source order.
+  const video = await wf.client.getOrchestrationState("parts/b/1/v/3", true);
+  assert.deepEqual(results[9 + 3], JSON.parse(video!.serializedOutput!));
+  assert.equal(results.length, 25);
+});
+
+test("a video of a part with no result left reads as failed, in its place", async () => {
+  const sources = urls(12, "purged");
+  const { output } = await runBatch(wf, "purged", sources, {
+    maxBatchSize: 5,
+  });
+  await wf.client.purgeOrchestration("purged/b/1/v/2");
+
+  const { results } = await readBatchResults(wf.client, output);
+
+  assert.equal(results.length, 12);
+  const i = output.parts![0]!.total + 2;
+  assert.deepEqual(
+    [results[i]!.id, results[i]!.status, results[i]!.errorCode],
+    ["purged/b/1/v/2", "failed", "E_NO_RESULT"],
+  );
+  assert.deepEqual(
+    results.filter((_, k) => k !== i).map((r) => r.source),
+    sources.filter((_, k) => k !== i),
+  );
 });
 
 test("a plan gives each child a share of the concurrency and a size in proportion to it", () => {

@@ -10,7 +10,7 @@ import { OrchestrationStatus } from "@microsoft/durabletask-js";
 
 import { silentLogger } from "../../src/logger.js";
 import { hubConnection } from "../../src/workflow/connection.js";
-import type { BatchResult } from "../../src/workflow/types.js";
+import type { FullBatchResult } from "../../src/workflow/types.js";
 import { createClient } from "../../src/workflow/worker.js";
 import { deferrer, startHub, tempDir } from "../hub/helpers.js";
 import { FAKE_JOB, fakeMedia } from "../runners/helpers.js";
@@ -90,7 +90,7 @@ test("durascribe worker runs a batch from a DTS connection string and stops on S
   );
 
   assert.equal(state?.runtimeStatus, OrchestrationStatus.COMPLETED);
-  const result = JSON.parse(state.serializedOutput!) as BatchResult;
+  const result = JSON.parse(state.serializedOutput!) as FullBatchResult;
   assert.equal(result.results[0]!.status, "succeeded");
   worker.proc.kill("SIGTERM");
   assert.equal(await worker.exited, 0);
@@ -131,7 +131,7 @@ test("a worker killed mid-batch is replaced, and running jobs are not started ag
     60,
   );
 
-  const result = JSON.parse(state!.serializedOutput!) as BatchResult;
+  const result = JSON.parse(state!.serializedOutput!) as FullBatchResult;
   assert.deepEqual(
     result.results.map((r) => [r.status, r.attempts]),
     [

@@ -68,6 +68,11 @@ export function videoResult(
       `batch "${instance.instanceId}" has no video "${videoId}" in its results`,
     );
   }
+  if (isObject(output) && Array.isArray(output.parts)) {
+    throw badRequest(
+      `batch "${instance.instanceId}" ran in child batches, so its results are in its videos' instances; ask for the video's own instance (<child batch>/v/<i>), as the batch view links it`,
+    );
+  }
   throw notFoundError(
     `instance "${instance.instanceId}" has no transcript in its output${instance.output === null ? " (it has no output yet)" : ""}`,
   );
