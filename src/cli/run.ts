@@ -30,6 +30,7 @@ import {
 import { activityDeps, openRunner } from "../workflow/open.js";
 import { readBatchResults } from "../workflow/results.js";
 import type { BatchInput, BatchResult } from "../workflow/types.js";
+import { startWatch } from "../workflow/watch.js";
 import { createWorker } from "../workflow/worker.js";
 import { parse } from "./args.js";
 import { pullWithProgress } from "./models.js";
@@ -74,7 +75,7 @@ export async function runCommand(args: string[]): Promise<void> {
     const client = createClient(connection, logger);
     closers.push(() => client.stop());
     if (config.worker) {
-      runner = await startWorker(config, connection, logger, closers);
+      runner = await startWorker(config, connection, client, logger, closers);
     }
     await scheduleOrResume(client, config);
     if (config.detach) return void console.log(config.batchId);
@@ -161,6 +162,7 @@ async function openHub(
 async function startWorker(
   config: RunConfig,
   connection: HubConnection,
+  client: TaskHubGrpcClient,
   logger: Logger,
   closers: Closer[],
 ): Promise<JobRunner> {
@@ -169,9 +171,11 @@ async function startWorker(
     process.env,
     logger,
   );
+  const watch = await startWatch(runner, client, logger);
+  closers.push(() => watch.close());
   const worker = createWorker({
     connection,
-    deps: activityDeps(config.workerConfig, runner, logger),
+    deps: { ...activityDeps(config.workerConfig, runner, logger), watch },
     logger,
     shutdownTimeoutMs: 2000,
   });

@@ -1,5 +1,6 @@
 /**
- * `durascribe terminate <id>`: ends an instance and its sub-orchestrations.
+ * `durascribe terminate <id>`: ends an instance and its sub-orchestrations;
+ * the workers then stop the job executions those had running.
  */
 import { terminateOptions } from "@microsoft/durabletask-js";
 
@@ -22,8 +23,8 @@ export async function terminateCommand(args: string[]): Promise<void> {
     reason: { type: "string" },
   });
   const id = oneId(positionals, "terminate");
-  // TODO: job executions already running keep running on their runner;
-  // stopping them needs the runner, which only the worker holds.
+  // Job executions still running are stopped by the worker that holds
+  // their runner, at its next sweep (src/workflow/watch.ts).
   await withClient(values, (c) =>
     c.terminateOrchestration(
       id,

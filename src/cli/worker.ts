@@ -5,7 +5,8 @@
  */
 import { Logger } from "../logger.js";
 import { openConnection, openRunner, activityDeps } from "../workflow/open.js";
-import { createWorker } from "../workflow/worker.js";
+import { startWatch } from "../workflow/watch.js";
+import { createClient, createWorker } from "../workflow/worker.js";
 import { WORKER_FLAGS, workerConfig } from "../workflow/worker-config.js";
 import { parse } from "./args.js";
 
@@ -27,9 +28,11 @@ export async function workerCommand(args: string[]): Promise<void> {
   const logger = new Logger(config.logLevel);
   const connection = openConnection(config.hub);
   const runner = await openRunner(config.runner, process.env, logger);
+  const client = createClient(connection, logger);
+  const watch = await startWatch(runner, client, logger);
   const worker = createWorker({
     connection,
-    deps: activityDeps(config, runner, logger),
+    deps: { ...activityDeps(config, runner, logger), watch },
     logger,
   });
 
@@ -39,6 +42,8 @@ export async function workerCommand(args: string[]): Promise<void> {
       logger.info("stopping", { signal });
       worker
         .stop()
+        .then(() => watch.close())
+        .then(() => client.stop())
         .then(() => runner.close?.())
         .catch((err: unknown) =>
           console.error(`durascribe: stopping failed: ${String(err)}`),

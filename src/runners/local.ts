@@ -185,6 +185,20 @@ export class LocalRunner implements JobRunner {
     });
   }
 
+  /** Queued and running executions, from the records. */
+  async unfinished(): Promise<{ name: string; key: string }[]> {
+    const found: { name: string; key: string }[] = [];
+    for (const name of await this.records.names()) {
+      const record = await this.records.read(name);
+      if (!record || record.state === "stopped") continue;
+      if ((await this.records.exitCode(name)) !== undefined) continue;
+      if (record.state === "queued" || isAlive(record)) {
+        found.push({ name, key: record.key });
+      }
+    }
+    return found;
+  }
+
   /**
    * Stops watching. Running executions are left to finish (their exit
    * files record how) unless `stopRunning` (they become Stopped) or

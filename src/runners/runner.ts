@@ -86,6 +86,13 @@ export interface JobRunner {
    */
   stop?(executionName: string): Promise<void>;
 
+  /**
+   * Executions this runner holds that have not ended (queued or running),
+   * with their spec keys, including those an earlier process started.
+   * Runners that cannot list them cheaply leave this out.
+   */
+  unfinished?(): Promise<{ name: string; key: string }[]>;
+
   /** Releases what the runner holds (timers, child process handles). */
   close?(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import type { ActivityContext } from "@microsoft/durabletask-js";
 
 import { DurascribeError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { JobRunner } from "../runners/runner.js";
+import { TERMINAL_STATES, type JobRunner } from "../runners/runner.js";
 import type { BuildApi } from "../sources/build.js";
 import { expandSources } from "../sources/expand.js";
 import { resolveSources } from "../sources/resolve.js";
@@ -26,6 +26,7 @@ import {
   type StatusInput,
   type StatusResult,
 } from "./types.js";
+import type { ExecutionWatch } from "./watch.js";
 
 /** What the activities are given. */
 export interface ActivityDeps {
@@ -33,6 +34,8 @@ export interface ActivityDeps {
   build: BuildApi;
   /** Reads a job's manifest from storage. @default readManifest */
   readManifest?: ManifestReader;
+  /** Stops executions whose orchestration was terminated or purged. */
+  watch?: ExecutionWatch;
   logger: Logger;
 }
 
@@ -44,8 +47,13 @@ export function createActivities(deps: ActivityDeps): Record<string, Activity> {
   const read = deps.readManifest ?? readManifest;
   const log = deps.logger.child({ component: "activities" });
 
-  const status = async (input: StatusInput): Promise<StatusResult> => {
+  const status = async (
+    ctx: ActivityContext,
+    input: StatusInput,
+  ): Promise<StatusResult> => {
     const s = await deps.runner.status(input.executionName);
+    if (TERMINAL_STATES.has(s.state)) deps.watch?.forget(input.executionName);
+    else deps.watch?.track(input.executionName, ctx.orchestrationId);
     const found = s.manifest ?? (await readOrNull(read, input, log));
     const manifest = found && !stale(found, s.startedAt) ? found : null;
     return {
@@ -68,14 +76,14 @@ export function createActivities(deps: ActivityDeps): Record<string, Activity> {
       resolveSources(entries, { build: deps.build }),
 
     [NAMES.startJobExecution]: async (
-      _ctx,
+      ctx,
       input: StartInput,
     ): Promise<StartResult> => {
       try {
         const executionName = await deps.runner.start(input);
         log.info("job execution started", { key: input.key, executionName });
         const ask = { executionName, output: input.output };
-        return { executionName, status: await status(ask) };
+        return { executionName, status: await status(ctx, ask) };
       } catch (err) {
         // A known, permanent refusal (bad template) is a result; anything
         // else throws, and the orchestration retries the attempt.
@@ -86,12 +94,13 @@ export function createActivities(deps: ActivityDeps): Record<string, Activity> {
       }
     },
 
-    [NAMES.getJobExecutionStatus]: async (_ctx, input: StatusInput) =>
-      status(input),
+    [NAMES.getJobExecutionStatus]: async (ctx, input: StatusInput) =>
+      status(ctx, input),
 
     [NAMES.stopJobExecution]: async (_ctx, input: StatusInput) => {
       try {
         await deps.runner.stop?.(input.executionName);
+        deps.watch?.forget(input.executionName);
       } catch (err) {
         // Best effort: the video has failed either way.
         log.warn("could not stop job execution", {
