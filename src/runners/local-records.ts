@@ -3,11 +3,13 @@
  * the exit file its shell wrapper leaves, and the process checks that
  * tell a live execution from one that vanished.
  */
-import { readFileSync } from "node:fs";
 import { readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { ConfigError, TransientError } from "../errors.js";
+import { pidExists, sameProcess } from "../process-identity.js";
+
+export { processStart } from "../process-identity.js";
 
 /** What `<name>.json` holds. */
 export interface ExecutionRecord {
@@ -118,22 +120,9 @@ export class RecordFolder {
   }
 }
 
-/** Whether a process with this pid exists. */
-function pidExists(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Whether the record's process still exists (and is the same process). */
 export function isAlive(record: ExecutionRecord): boolean {
-  if (record.pid === undefined || !pidExists(record.pid)) return false;
-  if (record.pidStart === undefined) return true;
-  return processStartSync(record.pid) === record.pidStart;
+  return record.pid !== undefined && sameProcess(record.pid, record.pidStart);
 }
 
 export function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -142,32 +131,4 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // Gone already: nothing to stop.
   }
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks), if readable. */
-export async function processStart(
-  pid: number | undefined,
-): Promise<string | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    return parseStart(await readFile(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-function processStartSync(pid: number): string | undefined {
-  try {
-    // Synchronous, so that the check follows kill(pid, 0) with nothing in
-    // between; the file is one short line.
-    return parseStart(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseStart(stat: string): string | undefined {
-  // The command name (field 2) may hold spaces: count from its closing ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return fields[19];
 }

@@ -81,7 +81,7 @@ interface Progress {
  * media at all is for the decoder to find out.
  *
  * @throws PermanentMediaError on a 4xx answer, a missing local file, an
- *   unsupported scheme, or media over `maxBytes`.
+ *   unsupported scheme, or media (downloaded or local) over `maxBytes`.
  * @throws TransientError when the attempts run out on 5xx answers,
  *   timeouts, dropped connections or truncated bodies.
  */
@@ -92,7 +92,11 @@ export async function fetchMedia(
 ): Promise<string> {
   const url = parseSource(source);
   if (url === undefined || url.protocol === "file:") {
-    return localMedia(url ?? source, source);
+    return localMedia(
+      url ?? source,
+      source,
+      opts.maxBytes ?? DEFAULT_MAX_BYTES,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new PermanentMediaError(

@@ -9,7 +9,7 @@
  * written last. Temporary files live in one folder that is removed on
  * every way out, abort included.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
@@ -28,6 +28,7 @@ import { fetchMedia, type FetchOptions } from "./fetch.js";
 import { contentTypeFor, renderFormat, type Transcript } from "./formats.js";
 import type { TranscribeSettings } from "./job-config.js";
 import { jobError, manifestError } from "./job-errors.js";
+import { makeTempFolder, sweepTempFolders } from "./temp-folders.js";
 import {
   ManifestWriter,
   startingManifest,
@@ -221,19 +222,22 @@ class JobRun {
     return value;
   }
 
-  // TODO: a job killed by SIGKILL leaves its temp folder (durascribe-job-*)
-  // behind; on a long-lived machine a start-up sweep of folders whose
-  // process is gone would reclaim them. Containers discard /tmp anyway.
-  // TODO: DURASCRIBE_MAX_BYTES bounds downloads only; a local file is read
-  // where it lies whatever its size.
+  /**
+   * Fetches the media into a temp folder of this job's own, first
+   * reclaiming the folders of jobs killed before they could clean up.
+   */
   private async fetchStep(
     progress: (fraction: number) => void,
   ): Promise<string> {
     const start = performance.now();
     const { settings, source } = this.spec;
-    this.tempFolder = await mkdtemp(
-      path.join(this.opts.tempRoot ?? os.tmpdir(), "durascribe-job-"),
-    );
+    const root = this.opts.tempRoot ?? os.tmpdir();
+    for (const folder of await sweepTempFolders(root)) {
+      this.logger.info("removed the temp folder of a job that was killed", {
+        folder,
+      });
+    }
+    this.tempFolder = await makeTempFolder(root);
     this.opts.onTempFolder?.(this.tempFolder);
     const media = await fetchMedia(
       source,

@@ -20,23 +20,34 @@ function filePath(url: URL): string {
 }
 
 /**
- * Checks that a local path or `file:` URL names an existing file and
- * returns its absolute path. Nothing is copied: the job reads it in place.
+ * Checks that a local path or `file:` URL names an existing file within
+ * the size cap and returns its absolute path. Nothing is copied: the job
+ * reads it in place.
  *
  * @param location A path, or a parsed `file:` URL.
  * @param source What the user gave, for messages.
- * @throws PermanentMediaError when it is missing, unreadable or not a file.
+ * @param maxBytes The size cap, as for downloads.
+ * @throws PermanentMediaError when it is missing, unreadable, not a file,
+ *   or larger than `maxBytes`.
  */
 export async function localMedia(
   location: string | URL,
   source: string,
+  maxBytes = Infinity,
 ): Promise<string> {
   const file = typeof location === "string" ? location : filePath(location);
   const resolved = path.resolve(file);
   try {
     const info = await stat(resolved);
+    if (info.isFile() && info.size > maxBytes) {
+      throw new PermanentMediaError(
+        `media file ${source} is larger than the limit of ${maxBytes} bytes (it is ${info.size} bytes; DURASCRIBE_MAX_BYTES sets the limit)`,
+        "E_MEDIA_TOO_LARGE",
+      );
+    }
     if (info.isFile()) return resolved;
   } catch (err) {
+    if (err instanceof PermanentMediaError) throw err;
     throw new PermanentMediaError(
       `media file ${source} cannot be read: ${(err as Error).message}`,
       "E_MEDIA_NOT_FOUND",

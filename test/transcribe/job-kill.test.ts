@@ -4,7 +4,7 @@
  * half transcript. The child runs dist/: build first.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -17,6 +17,7 @@ import {
   filesUnder,
   manifestWhen,
   readManifest,
+  runJobProcess,
   sendMedia,
   startCli,
   type Exit,
@@ -112,8 +113,8 @@ void test("SIGTERM mid-run removes temp files, records the stop and exits 4", as
   });
 });
 
-void test("SIGKILL mid-run leaves no transcript, whole or half", async () => {
-  await killWhileTranscribing("SIGKILL", async ({ out, exit }) => {
+void test("SIGKILL mid-run leaves no transcript, whole or half, and the next job reclaims its temp folder", async () => {
+  await killWhileTranscribing("SIGKILL", async ({ out, tmp, exit }) => {
     assert.equal(exit.signal, "SIGKILL");
     // Only the manifest, still saying running: the orchestration sees a
     // job execution that ended without finishing, and retries it. A file
@@ -127,5 +128,22 @@ void test("SIGKILL mid-run leaves no transcript, whole or half", async () => {
     );
     assert.equal(manifest.status, "running");
     assert.deepEqual(manifest.formats, {});
+
+    // The killed job could not remove its download; the next job on the
+    // same temp root does, before it fetches anything (here a file that
+    // is not there, so it fails at once).
+    const left = await readdir(tmp);
+    assert.equal(left.length, 1);
+    assert.match(left[0]!, /^durascribe-job-/);
+    const next = await runJobProcess({
+      HOME: path.dirname(tmp),
+      TMPDIR: tmp,
+      VIDEO_URL: path.join(tmp, "..", "missing.mp4"),
+      STORAGE_ACCOUNT_URL: `file:${out}`,
+      STORAGE_BLOB_NAME: "next",
+      DURASCRIBE_MODEL: model,
+    });
+    assert.equal(next.code, 3, next.stderr);
+    assert.deepEqual(await readdir(tmp), []);
   });
 });

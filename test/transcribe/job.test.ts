@@ -281,6 +281,26 @@ void test("media over the size cap is a permanent error", async () => {
   );
 });
 
+void test("a local media file over the size cap is a permanent error naming the file", async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), "durascribe-big-"));
+  try {
+    const file = path.join(root, "big talk.mp4");
+    await writeFile(file, talk);
+    await failingJob(
+      { VIDEO_URL: file, DURASCRIBE_MAX_BYTES: "1KiB" },
+      {
+        exitCode: 3,
+        code: "E_MEDIA_TOO_LARGE",
+        message: new RegExp(
+          `media file ${file} is larger than the limit of 1024 bytes \\(it is ${talk.length} bytes`,
+        ),
+      },
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 void test("a media file cut short is a permanent error, not a transcript of its first part", async () => {
   await withJobDirs(async ({ tmp }) => {
     const cut = path.join(tmp, "..", "cut.mp4");

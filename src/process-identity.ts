@@ -1,0 +1,56 @@
+/**
+ * Telling whether a process still runs, and is the same process: a pid
+ * and the start time the kernel gives it (/proc/<pid>/stat), so that a pid
+ * reused by another process is not taken for the one that held it.
+ */
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+
+/** Whether a process with this pid exists. */
+export function pidExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Whether process `pid` exists and, when `start` is given, started at
+ * `start` (a value from {@link processStart}).
+ */
+export function sameProcess(pid: number, start: string | undefined): boolean {
+  if (!pidExists(pid)) return false;
+  if (start === undefined) return true;
+  return processStartSync(pid) === start;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks), if readable. */
+export async function processStart(
+  pid: number | undefined,
+): Promise<string | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    return parseStart(await readFile(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function processStartSync(pid: number): string | undefined {
+  try {
+    // Synchronous, so that the check follows kill(pid, 0) with nothing in
+    // between; the file is one short line.
+    return parseStart(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseStart(stat: string): string | undefined {
+  // The command name (field 2) may hold spaces: count from its closing ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields[19];
+}
