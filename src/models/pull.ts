@@ -159,6 +159,7 @@ export async function downloadModel(
     await fetchMedia(model.url, temp, {
       ...opts.fetch,
       maxBytes: model.bytes,
+      what: `model ${model.name}`,
       onProgress: opts.onProgress,
       onData: (chunk, offset) => hash.update(chunk, offset),
       signal: opts.signal,

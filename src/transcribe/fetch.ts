@@ -50,6 +50,8 @@ export interface FetchOptions {
   onData?: (chunk: Buffer, offset: number) => void;
   /** Cancels the download; the temp file is removed and the reason thrown. */
   signal?: AbortSignal;
+  /** What is fetched, for messages: "media", "model tiny.en". @default "media" */
+  what?: string;
 }
 
 /** Default for {@link FetchOptions.maxBytes}: 10 GiB. */
@@ -116,6 +118,7 @@ function settings(opts: FetchOptions): Settings {
     maxBackoffMs: opts.maxBackoffMs ?? 30_000,
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
     maxRedirects: opts.maxRedirects ?? 10,
+    what: opts.what ?? "media",
     onProgress: opts.onProgress,
     onData: opts.onData,
     signal: opts.signal,
@@ -167,7 +170,7 @@ async function attemptUntilDone(
       return;
     } catch (raw) {
       s.signal?.throwIfAborted();
-      const err = retryable(raw, url);
+      const err = retryable(raw, url, s);
       if (err === undefined || err.permanent) throw err ?? raw;
       if (attempt >= s.maxAttempts) throw gaveUp(err, attempt);
 
@@ -201,6 +204,7 @@ async function attemptOnce(
       idleTimeoutMs: s.idleTimeoutMs,
       headers: requestHeaders(progress),
       maxRedirects: s.maxRedirects,
+      what: s.what,
       signal: s.signal,
     });
     try {
@@ -249,7 +253,7 @@ function acceptResponse(
   if (asked && (status === 206 || status === 416)) {
     return acceptPartial(res, url, progress, s);
   }
-  checkStatus(status, url);
+  checkStatus(status, url, s);
 
   // A full body: the first request, or the server ignored Range.
   progress.received = 0;
@@ -285,16 +289,16 @@ function acceptPartial(
   );
 }
 
-function checkStatus(status: number, url: URL): void {
+function checkStatus(status: number, url: URL, s: Settings): void {
   if (status === 408 || status === 429 || status >= 500) {
     throw new TransientError(
-      `server answered ${status} fetching media from ${url.href}`,
+      `server answered ${status} fetching ${s.what} from ${url.href}`,
       "E_FETCH_STATUS",
     );
   }
   if (status !== 200) {
     throw new PermanentMediaError(
-      `server answered ${status} fetching media from ${url.href}`,
+      `server answered ${status} fetching ${s.what} from ${url.href}`,
       "E_FETCH_STATUS",
     );
   }
@@ -308,7 +312,7 @@ function checkSize(total: number | undefined, url: URL, s: Settings): void {
 
 function tooLarge(url: URL, s: Settings, detail: string): PermanentMediaError {
   return new PermanentMediaError(
-    `media at ${url.href} is larger than the limit of ${s.maxBytes} bytes (${detail})`,
+    `${s.what} at ${url.href} is larger than the limit of ${s.maxBytes} bytes (${detail})`,
     "E_MEDIA_TOO_LARGE",
   );
 }
@@ -380,13 +384,17 @@ const NETWORK_CODES = new Set([
  * The error as a DurascribeError when it is one or is a network failure
  * worth retrying; undefined for anything else (a full disk, a bug).
  */
-function retryable(err: unknown, url: URL): DurascribeError | undefined {
+function retryable(
+  err: unknown,
+  url: URL,
+  s: Settings,
+): DurascribeError | undefined {
   if (err instanceof DurascribeError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return undefined;
   if (!NETWORK_CODES.has(code) && !code.startsWith("HPE_")) return undefined;
   return new TransientError(
-    `network error fetching media from ${url.href}: ${(err as Error).message} (${code})`,
+    `network error fetching ${s.what} from ${url.href}: ${(err as Error).message} (${code})`,
     "E_FETCH_NETWORK",
     { cause: err },
   );

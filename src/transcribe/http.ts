@@ -25,6 +25,8 @@ export interface OpenOptions {
   headers: Record<string, string>;
   /** Redirects followed before giving up. */
   maxRedirects: number;
+  /** What is fetched, for messages. @default "media" */
+  what?: string | undefined;
   /** Aborts the request; its reason is thrown. */
   signal?: AbortSignal | undefined;
 }
@@ -60,7 +62,7 @@ export async function openUrl(
     response.destroy();
     if (hop >= opts.maxRedirects) {
       throw new PermanentMediaError(
-        `too many redirects fetching media from ${url.href} (more than ${opts.maxRedirects})`,
+        `too many redirects fetching ${opts.what ?? "media"} from ${url.href} (more than ${opts.maxRedirects})`,
         "E_FETCH_REDIRECTS",
       );
     }
