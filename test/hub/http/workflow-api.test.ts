@@ -170,6 +170,45 @@ test("a finished batch's view lists its results with their formats", async () =>
   assert.deepEqual(r.body.videos[2].formats, ["json"]);
 });
 
+test("a finished batch run in parts lists its videos from their instances", async () => {
+  const id = "parts-batch";
+  await d.client.scheduleNewOrchestration(
+    transcribeBatch,
+    { videos, partSize: 5 },
+    id,
+  );
+  await d.client.waitForOrchestrationStart(id, false, 30);
+  for (let i = 0; i < videos.length; i++) {
+    const video = `${id}/b/${Math.floor(i / 5)}/v/${i % 5}`;
+    await d.client.raiseOrchestrationEvent(video, "finish", null);
+  }
+  const done = await d.client.waitForOrchestrationCompletion(id, true, 30);
+  assert.equal(JSON.parse(done!.serializedOutput!).parts.length, 3);
+
+  const r = await call(d.url, instancePath(id, "batch"));
+
+  assert.deepEqual(r.body.summary, {
+    total: 12,
+    succeeded: 11,
+    failed: 1,
+    running: 0,
+  });
+  assert.deepEqual(
+    r.body.videos.map((v: any) => [v.instanceId, v.videoId]),
+    videos.map((v, i) => [`${id}/b/${Math.floor(i / 5)}/v/${i % 5}`, v.id]),
+  );
+  assert.deepEqual(r.body.videos[0].formats, ["txt", "srt", "vtt", "json"]);
+  // A video's transcript comes from its own instance; the batch says so.
+  const own = await call(d.url, instancePath(`${id}/b/0/v/0`, "transcript"));
+  assert.equal(own.status, 200);
+  const viaBatch = await call(
+    d.url,
+    `${instancePath(id, "transcript")}?video=s-one`,
+  );
+  assert.equal(viaBatch.status, 400);
+  assert.match(viaBatch.body.error.message, /ran in child batches/);
+});
+
 test("the batch view refuses an instance that is not a batch", async () => {
   const r = await call(d.url, instancePath("run-batch/v/0", "batch"));
   assert.equal(r.status, 400);

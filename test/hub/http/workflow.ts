@@ -63,18 +63,28 @@ export async function* transcribeVideo(
   };
 }
 
-/** The batch: one child per video, counts in custom status as they end. */
+/**
+ * The batch: one child per video, counts in custom status as they end.
+ * With `partSize`, it takes the shape of a batch run in parts: its videos
+ * are `<batchId>/b/<k>/v/<i>`, and its output names the parts instead of
+ * holding the results.
+ */
 export async function* transcribeBatch(
   ctx: OrchestrationContext,
-  input: { videos: FakeVideo[] },
+  input: { videos: FakeVideo[]; partSize?: number },
 ): any {
   const total = input.videos.length;
+  const size = input.partSize;
   const counts = { total, succeeded: 0, failed: 0, running: total };
   ctx.setCustomStatus({ ...counts });
+  const videoId = (index: number): string =>
+    size === undefined
+      ? `${ctx.instanceId}/v/${index}`
+      : `${ctx.instanceId}/b/${Math.floor(index / size)}/v/${index % size}`;
   const pending: { task: Task<any>; index: number }[] = input.videos.map(
     (v, index) => ({
       task: ctx.callSubOrchestrator(transcribeVideo, v, {
-        instanceId: `${ctx.instanceId}/v/${index}`,
+        instanceId: videoId(index),
       }),
       index,
     }),
@@ -91,12 +101,20 @@ export async function* transcribeBatch(
     counts.running--;
     ctx.setCustomStatus({ ...counts });
   }
-  return {
-    total,
-    succeeded: counts.succeeded,
-    failed: counts.failed,
-    results,
-  };
+  const { succeeded, failed } = counts;
+  if (size === undefined) return { total, succeeded, failed, results };
+  const parts = [];
+  for (let k = 0; k * size < total; k++) {
+    const mine = results.slice(k * size, (k + 1) * size) as FakeVideo[];
+    const ok = mine.filter((r: any) => r.status === "succeeded").length;
+    parts.push({
+      instanceId: `${ctx.instanceId}/b/${k}`,
+      total: mine.length,
+      succeeded: ok,
+      failed: mine.length - ok,
+    });
+  }
+  return { total, succeeded, failed, parts };
 }
 
 /** A transcript with the given segment texts, one second each. */
