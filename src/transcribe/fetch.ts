@@ -36,6 +36,11 @@ export interface FetchOptions {
   backoffMs?: number;
   /** Longest delay between two attempts. @default 30_000 */
   maxBackoffMs?: number;
+  /**
+   * Longest wait a 429 or 503's Retry-After may ask for; a longer one is
+   * cut to this. @default 120_000
+   */
+  maxRetryAfterMs?: number;
   /** Largest media accepted, in bytes. @default 10 GiB */
   maxBytes?: number;
   /** Redirects followed per request. @default 10 */
@@ -116,6 +121,7 @@ function settings(opts: FetchOptions): Settings {
     maxAttempts: Math.max(1, opts.maxAttempts ?? 5),
     backoffMs: opts.backoffMs ?? 1_000,
     maxBackoffMs: opts.maxBackoffMs ?? 30_000,
+    maxRetryAfterMs: opts.maxRetryAfterMs ?? 120_000,
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
     maxRedirects: opts.maxRedirects ?? 10,
     what: opts.what ?? "media",
@@ -156,8 +162,36 @@ async function download(url: URL, dest: string, s: Settings): Promise<string> {
   }
 }
 
-// TODO: honour Retry-After on 429 and 503; it needs the answer's headers
-// carried on TransientError. Until then backoff alone paces retries.
+/**
+ * A 429 or 503 whose answer said when to come back (Retry-After): the
+ * next attempt waits that long, up to `maxRetryAfterMs`, and never less
+ * than the backoff.
+ */
+class RetryLaterError extends TransientError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message, "E_FETCH_STATUS");
+  }
+}
+
+/**
+ * Milliseconds from now that a Retry-After value names: delay-seconds or
+ * an HTTP-date. Undefined when absent or unreadable.
+ */
+export function retryAfterMs(
+  value: string | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An HTTP-date names its day and month; Date.parse takes "-5" too.
+  if (!/[a-z]{3}/i.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 async function attemptUntilDone(
   url: URL,
   temp: string,
@@ -175,7 +209,12 @@ async function attemptUntilDone(
       if (attempt >= s.maxAttempts) throw gaveUp(err, attempt);
 
       progress.received = await sizeOnDisk(temp);
-      await sleep(backoff(attempt, s), undefined, { signal: s.signal });
+      const asked =
+        err instanceof RetryLaterError
+          ? Math.min(err.retryAfterMs, s.maxRetryAfterMs)
+          : 0;
+      const wait = Math.max(backoff(attempt, s), asked);
+      await sleep(wait, undefined, { signal: s.signal });
     }
   }
 }
@@ -253,7 +292,7 @@ function acceptResponse(
   if (asked && (status === 206 || status === 416)) {
     return acceptPartial(res, url, progress, s);
   }
-  checkStatus(status, url, s);
+  checkStatus(status, url, s, res.headers["retry-after"]);
 
   // A full body: the first request, or the server ignored Range.
   progress.received = 0;
@@ -289,12 +328,23 @@ function acceptPartial(
   );
 }
 
-function checkStatus(status: number, url: URL, s: Settings): void {
+function checkStatus(
+  status: number,
+  url: URL,
+  s: Settings,
+  retryAfter: string | undefined,
+): void {
   if (status === 408 || status === 429 || status >= 500) {
-    throw new TransientError(
-      `server answered ${status} fetching ${s.what} from ${url.href}`,
-      "E_FETCH_STATUS",
-    );
+    const message = `server answered ${status} fetching ${s.what} from ${url.href}`;
+    const later =
+      status === 429 || status === 503 ? retryAfterMs(retryAfter) : undefined;
+    if (later !== undefined) {
+      throw new RetryLaterError(
+        `${message} (Retry-After: ${retryAfter})`,
+        later,
+      );
+    }
+    throw new TransientError(message, "E_FETCH_STATUS");
   }
   if (status !== 200) {
     throw new PermanentMediaError(

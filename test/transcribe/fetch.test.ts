@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 
 import { PermanentMediaError, TransientError } from "../../src/errors.js";
-import { fetchMedia } from "../../src/transcribe/fetch.js";
+import { fetchMedia, retryAfterMs } from "../../src/transcribe/fetch.js";
 import type { FetchOptions } from "../../src/transcribe/fetch.js";
 import { dropAfter, payload, withServer } from "./http-server.js";
 
@@ -103,6 +103,63 @@ void test("persistent 503s give up after maxAttempts as a transient error", asyn
       });
     },
   );
+});
+
+/**
+ * Fetches from a server that first answers `status` with `retryAfter`,
+ * then 200, and returns the milliseconds between the two requests.
+ */
+async function gapAfter(
+  status: number,
+  retryAfter: string,
+  opts: FetchOptions = FAST,
+): Promise<number> {
+  const at: number[] = [];
+  let gap = 0;
+  await withServer(
+    (_req, res, i) => {
+      at.push(performance.now());
+      if (i === 0) res.writeHead(status, { "retry-after": retryAfter }).end();
+      else res.writeHead(200).end(payload(100));
+    },
+    async ({ url }) => {
+      await withTempDir(async (dir) => {
+        await fetchMedia(`${url}/m.mp4`, path.join(dir, "m.mp4"), opts);
+        assert.equal(at.length, 2);
+        gap = at[1]! - at[0]!;
+      });
+    },
+  );
+  return gap;
+}
+
+void test("a 503 with Retry-After in seconds waits that long before the retry", async () => {
+  // The backoff alone would retry within 5 ms.
+  const gap = await gapAfter(503, "1");
+  assert.ok(gap >= 990, `retried after ${gap.toFixed(0)} ms`);
+});
+
+void test("a 429 with Retry-After as an HTTP date waits until then", async () => {
+  const date = new Date(Date.now() + 2000).toUTCString();
+  const gap = await gapAfter(429, date);
+  // The date has whole seconds: at least one of the two is left.
+  assert.ok(gap >= 990, `retried after ${gap.toFixed(0)} ms`);
+});
+
+void test("a Retry-After past maxRetryAfterMs is cut to it", async () => {
+  const gap = await gapAfter(503, "3600", { ...FAST, maxRetryAfterMs: 300 });
+  assert.ok(gap >= 290 && gap < 5000, `retried after ${gap.toFixed(0)} ms`);
+});
+
+void test("Retry-After values are read as seconds or HTTP dates, and anything else is ignored", () => {
+  const now = Date.parse("Fri, 04 Dec 2026 01:00:00 GMT");
+  assert.equal(retryAfterMs("120", now), 120_000);
+  assert.equal(retryAfterMs(" 0 ", now), 0);
+  assert.equal(retryAfterMs("Fri, 04 Dec 2026 01:00:30 GMT", now), 30_000);
+  assert.equal(retryAfterMs("Fri, 04 Dec 2026 00:59:00 GMT", now), 0);
+  assert.equal(retryAfterMs("soon", now), undefined);
+  assert.equal(retryAfterMs("-5", now), undefined);
+  assert.equal(retryAfterMs(undefined, now), undefined);
 });
 
 void test("a dropped connection resumes with a Range request and exact bytes", async () => {
