@@ -39,7 +39,8 @@ export async function processStart(
   }
 }
 
-function processStartSync(pid: number): string | undefined {
+/** {@link processStart}, read synchronously. */
+export function processStartSync(pid: number): string | undefined {
   try {
     // Synchronous, so that the check follows kill(pid, 0) with nothing in
     // between; the file is one short line.

@@ -20,6 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 
+import { processStartSync, sameProcess } from "../process-identity.js";
 import { modelFileName } from "./catalogue.js";
 
 /** The default cache folder under `home`: `<home>/.cache/durascribe/models`. */
@@ -37,13 +38,65 @@ export function checksumPath(modelFile: string): string {
   return `${modelFile}.sha256`;
 }
 
-/** A unique hidden temp name in the same folder as `file`, for a rename. */
+let ownerTag: string | undefined;
+
+/**
+ * `<host>-<pid>-<start>`: the host (a hash of its name), pid and kernel
+ * start time of this process, which every temp name carries so that a
+ * later process can tell a temp whose writer died from one in use.
+ */
+function owner(): string {
+  ownerTag ??= `${hostTag()}-${process.pid}-${processStartSync(process.pid) ?? 0}`;
+  return ownerTag;
+}
+
+function hostTag(): string {
+  return createHash("sha256").update(os.hostname()).digest("hex").slice(0, 8);
+}
+
+/**
+ * A unique hidden temp name in the same folder as `file`, for a rename:
+ * `.<file name>.<owner>-<random>.<suffix>`.
+ */
 export function tempPathFor(file: string, suffix = "tmp"): string {
   const id = randomBytes(6).toString("hex");
   return path.join(
     path.dirname(file),
-    `.${path.basename(file)}.${id}.${suffix}`,
+    `.${path.basename(file)}.${owner()}-${id}.${suffix}`,
   );
+}
+
+const TEMP_OWNER = /^\..+?\.([0-9a-f]{8})-(\d+)-(\d+)-[0-9a-f]{12}\./;
+
+/**
+ * Removes the temp files in `dir` left by processes that died before
+ * renaming or removing them (a pull killed mid-download), and returns
+ * their names. Temps of live processes, and of other hosts sharing the
+ * folder, stay. Never throws.
+ */
+export async function sweepStaleTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  const host = hostTag();
+  for (const name of names) {
+    const m = TEMP_OWNER.exec(name);
+    if (!m || m[1] !== host) continue;
+    const pid = Number(m[2]);
+    const start = m[3] === "0" ? undefined : m[3];
+    if (pid === process.pid || sameProcess(pid, start)) continue;
+    try {
+      await rm(path.join(dir, name), { force: true });
+      removed.push(name);
+    } catch {
+      // Removed by another process first, or not ours to remove.
+    }
+  }
+  return removed;
 }
 
 /** Records `sha256` beside `modelFile`, atomically. */

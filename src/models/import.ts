@@ -13,7 +13,12 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 import { ConfigError } from "../errors.js";
-import { cachedModelPath, installModel, tempPathFor } from "./cache.js";
+import {
+  cachedModelPath,
+  installModel,
+  sweepStaleTemps,
+  tempPathFor,
+} from "./cache.js";
 import { convertCt2Whisper } from "./convert.js";
 import type { WhisperHparams } from "./ggml.js";
 import { ZipArchive } from "./zip.js";
@@ -90,6 +95,7 @@ async function convertInto(
   modelsDir: string,
   name: string | undefined,
 ): Promise<ImportResult> {
+  await sweepStaleTemps(modelsDir);
   const temp = tempPathFor(cachedModelPath(modelsDir, name ?? "import"));
   try {
     const result = await convertCt2Whisper(folder, temp);

@@ -19,6 +19,7 @@ import {
   installModel,
   readChecksum,
   sha256File,
+  sweepStaleTemps,
   tempPathFor,
 } from "./cache.js";
 import { catalogueModel } from "./catalogue.js";
@@ -150,9 +151,8 @@ export async function downloadModel(
   const modelsDir = path.resolve(opts.modelsDir);
   await mkdir(modelsDir, { recursive: true });
   const file = cachedModelPath(modelsDir, model.name);
-  // TODO: a process killed mid-download leaves its hidden temp file; a
-  // sweep of old `.ggml-*` temps at start would need an age rule that
-  // spares a concurrent pull of the same model.
+  // A pull killed mid-download left its temp file: reclaim the space.
+  await sweepStaleTemps(modelsDir);
   const temp = tempPathFor(file, "download");
   const hash = new StreamHash();
   try {

@@ -5,7 +5,9 @@
  * run with real pip (offline, from the test-asset cache) and converted.
  */
 import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import {
   mkdir,
   mkdtemp,
@@ -17,6 +19,7 @@ import {
 import type { IncomingMessage, ServerResponse } from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 
 import { ConfigError, DurascribeError } from "../../src/errors.js";
@@ -109,6 +112,61 @@ test("a pulled model lands in the cache with its checksum recorded beside it", a
     seen.length > 1 && seen.every((b, i) => i === 0 || b > seen[i - 1]!),
   );
   assert.equal(seen.at(-1), body.length);
+});
+
+/**
+ * Runs a process that writes a temp file for `ggml-test.bin` in `dir`,
+ * named as a pull names it, then exits (`stay` false) without removing it,
+ * as a pull killed mid-download would; or stays alive (`stay` true) until
+ * killed. Resolves with the file name and the process.
+ */
+async function writeTempElsewhere(
+  dir: string,
+  stay: boolean,
+): Promise<{ name: string; child: ChildProcess }> {
+  const cache = new URL("../../src/models/cache.js", import.meta.url).href;
+  const script = `
+    const { tempPathFor } = await import(${JSON.stringify(cache)});
+    const { writeFileSync } = await import("node:fs");
+    const temp = tempPathFor(${JSON.stringify(path.join(dir, "ggml-test.bin"))}, "download");
+    writeFileSync(temp, "half a model");
+    console.log(temp);
+    if (${stay}) setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = once(child, "exit");
+  const [line] = (await once(
+    createInterface({ input: child.stdout }),
+    "line",
+  )) as [string];
+  if (!stay) await exited;
+  else void exited.catch(() => undefined);
+  return { name: path.basename(line), child };
+}
+
+test("a pull removes the temp files of pulls that died, and spares those of live ones", async () => {
+  const body = payload(10_000);
+  const dir = freshDir();
+  await mkdir(dir, { recursive: true });
+  const dead = await writeTempElsewhere(dir, false);
+  const live = await writeTempElsewhere(dir, true);
+  try {
+    await withServer(serve(body), async ({ url }) => {
+      await downloadModel(entry(url, body), { modelsDir: dir });
+    });
+
+    assert.deepEqual(
+      (await readdir(dir)).sort(),
+      [live.name, "ggml-test.bin", "ggml-test.bin.sha256"].sort(),
+    );
+    assert.match(
+      dead.name,
+      /^\.ggml-test\.bin\.[0-9a-f]{8}-\d+-\d+-[0-9a-f]{12}\.download$/,
+    );
+  } finally {
+    live.child.kill("SIGKILL");
+  }
 });
 
 test("a checksum mismatch discards the download and leaves nothing", async () => {
