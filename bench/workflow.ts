@@ -19,6 +19,7 @@ import { openSqliteStore } from "../src/hub/store/sqlite/sqlite-store.js";
 import { silentLogger } from "../src/logger.js";
 import { BuildApi } from "../src/sources/build.js";
 import { createClient } from "../src/workflow/client.js";
+import { readBatchResults } from "../src/workflow/results.js";
 import { hubConnection } from "../src/workflow/connection.js";
 import {
   batchDefaults,
@@ -105,8 +106,11 @@ try {
         ),
       )),
     );
+    const readStart = performance.now();
+    const { results } = await readBatchResults(client, out);
+    const readSeconds = (performance.now() - readStart) / 1000;
     console.log(
-      `N=${n}: ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(0)} videos/s, ${((seconds * 1000) / n).toFixed(1)} ms per video; ${out.succeeded} succeeded; batch history ${longest} events; output ${(state.serializedOutput!.length / 1024).toFixed(0)} KiB`,
+      `N=${n}: ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(0)} videos/s, ${((seconds * 1000) / n).toFixed(1)} ms per video; ${out.succeeded} succeeded; batch history ${longest} events; output ${(state.serializedOutput!.length / 1024).toFixed(1)} KiB${out.parts ? ` in ${out.parts.length} parts` : ""}; ${results.length} results read in ${readSeconds.toFixed(2)} s`,
     );
   }
 } finally {
