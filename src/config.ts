@@ -4,7 +4,7 @@
  * process.env. Each command's settings have a section of their own below.
  */
 import { ConfigError } from "./errors.js";
-import type { LogLevel } from "./logger.js";
+import { parseLogLevel, type LogLevel } from "./logger.js";
 
 export { ConfigError };
 
@@ -36,14 +36,6 @@ export interface HubConfigInput {
   env: Record<string, string | undefined>;
 }
 
-const LEVELS: readonly LogLevel[] = [
-  "debug",
-  "info",
-  "warn",
-  "error",
-  "silent",
-];
-
 /** Validates hub settings. */
 export function hubConfig({ flags, env }: HubConfigInput): HubConfig {
   const pick = (flag: string, envName: string): string | undefined => {
@@ -52,13 +44,10 @@ export function hubConfig({ flags, env }: HubConfigInput): HubConfig {
     return env[envName];
   };
   const port = parsePort(pick("port", "DURASCRIBE_HUB_PORT") ?? "8080");
-  const logLevel = (pick("log-level", "DURASCRIBE_LOG_LEVEL") ??
-    "info") as LogLevel;
-  if (!LEVELS.includes(logLevel)) {
-    throw new ConfigError(
-      `--log-level "${logLevel}" is not one of ${LEVELS.join(", ")}`,
-    );
-  }
+  const logLevel = parseLogLevel(
+    pick("log-level", "DURASCRIBE_LOG_LEVEL"),
+    "--log-level",
+  );
   const store =
     pick("store", "DURASCRIBE_STORE") ?? "sqlite:.durascribe/hub.db";
   parseStore(store);

@@ -3,6 +3,7 @@
  * instanceId, ...), one line per record on stderr. Only the CLI decides the
  * level and the format.
  */
+import { ConfigError } from "./errors.js";
 
 /** Log levels, most verbose first. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -14,6 +15,28 @@ const RANK: Record<LogLevel, number> = {
   error: 40,
   silent: 100,
 };
+
+/** Every level, most verbose first. */
+export const LOG_LEVELS = Object.keys(RANK) as readonly LogLevel[];
+
+/**
+ * `value` (default `info`) as a level; a ConfigError naming `name` (the
+ * flag or variable it came from) and listing the levels otherwise.
+ */
+export function parseLogLevel(
+  value: string | undefined,
+  name: string,
+  code?: string,
+): LogLevel {
+  const level = value ?? "info";
+  if ((LOG_LEVELS as readonly string[]).includes(level)) {
+    return level as LogLevel;
+  }
+  throw new ConfigError(
+    `${name} "${level}" is not one of ${LOG_LEVELS.join(", ")}`,
+    code,
+  );
+}
 
 /** Fields attached to a record. */
 export type LogFields = Record<string, string | number | boolean | undefined>;

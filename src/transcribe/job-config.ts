@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { ConfigError } from "../errors.js";
-import type { LogLevel } from "../logger.js";
+import { parseLogLevel, type LogLevel } from "../logger.js";
 import {
   checkContainerName,
   parseStorageUrl,
@@ -90,14 +90,6 @@ export function flagPick(
     return fromEnv(flag, name);
   };
 }
-
-const LEVELS: readonly LogLevel[] = [
-  "debug",
-  "info",
-  "warn",
-  "error",
-  "silent",
-];
 
 /**
  * Validates the job's environment.
@@ -293,10 +285,9 @@ export function parseBytes(setting: Setting | undefined): number {
 }
 
 function parseLevel(setting: Setting | undefined): LogLevel {
-  const value = setting?.value ?? "info";
-  if ((LEVELS as readonly string[]).includes(value)) return value as LogLevel;
-  throw new ConfigError(
-    `${setting?.name ?? "DURASCRIBE_LOG_LEVEL"} "${value}" is not one of ${LEVELS.join(", ")}`,
+  return parseLogLevel(
+    setting?.value,
+    setting?.name ?? "DURASCRIBE_LOG_LEVEL",
     "E_CONFIG_LOG_LEVEL",
   );
 }

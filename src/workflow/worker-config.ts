@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { ConfigError } from "../errors.js";
-import type { LogLevel } from "../logger.js";
+import { parseLogLevel, type LogLevel } from "../logger.js";
 import { DEFAULT_BUILD_API_URL } from "../sources/build.js";
 import { checkEndpoint, parseConnectionString } from "./connection.js";
 
@@ -83,26 +83,15 @@ export const WORKER_FLAGS = {
   "log-level": { type: "string" },
 } as const;
 
-const LEVELS: readonly LogLevel[] = [
-  "debug",
-  "info",
-  "warn",
-  "error",
-  "silent",
-];
-
 type PickFn = (flag: string, envName: string) => string | undefined;
 
 /** Validates the worker's settings. */
 export function workerConfig(input: WorkerConfigInput): WorkerConfig {
   const pick = picker(input);
-  const logLevel = (pick("log-level", "DURASCRIBE_LOG_LEVEL") ??
-    "info") as LogLevel;
-  if (!LEVELS.includes(logLevel)) {
-    throw new ConfigError(
-      `--log-level "${logLevel}" is not one of ${LEVELS.join(", ")}`,
-    );
-  }
+  const logLevel = parseLogLevel(
+    pick("log-level", "DURASCRIBE_LOG_LEVEL"),
+    "--log-level",
+  );
   const buildApiUrl =
     pick("build-api-url", "BUILD_API_URL") ?? DEFAULT_BUILD_API_URL;
   checkEndpoint(buildApiUrl, "--build-api-url");
