@@ -12,6 +12,7 @@ import { ConfigError } from "../errors.js";
 import { checkContainerName, parseStorageUrl } from "../storage/open.js";
 import {
   flagPick,
+  SETTINGS_FLAGS,
   transcribeSettings,
   type Pick,
 } from "../transcribe/job-config.js";
@@ -56,15 +57,7 @@ export const RUN_FLAGS = {
   out: { type: "string" },
   storage: { type: "string" },
   "storage-container": { type: "string" },
-  model: { type: "string" },
-  "models-dir": { type: "string" },
-  language: { type: "string" },
-  formats: { type: "string" },
-  threads: { type: "string" },
-  translate: { type: "boolean" },
-  "word-timestamps": { type: "boolean" },
-  vad: { type: "boolean" },
-  "max-bytes": { type: "string" },
+  ...SETTINGS_FLAGS,
   concurrency: { type: "string" },
   retries: { type: "string" },
   timeout: { type: "string" },

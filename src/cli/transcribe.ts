@@ -12,6 +12,7 @@ import { WhisperEngines } from "../transcribe/engine.js";
 import { runJob, type JobResult } from "../transcribe/job.js";
 import {
   flagPick,
+  SETTINGS_FLAGS,
   transcribeSettings,
   transcriptBase,
   type TranscribeSettings,
@@ -31,16 +32,7 @@ export const TRANSCRIBE_USAGE = `  transcribe <media...>   transcribe files or U
 
 const OPTIONS = {
   out: { type: "string" },
-  model: { type: "string" },
-  language: { type: "string" },
-  formats: { type: "string" },
-  threads: { type: "string" },
-  translate: { type: "boolean" },
-  "word-timestamps": { type: "boolean" },
-  vad: { type: "boolean" },
-  "models-dir": { type: "string" },
-  "max-bytes": { type: "string" },
-  "log-level": { type: "string" },
+  ...SETTINGS_FLAGS,
 } as const;
 
 /** Runs `durascribe transcribe` with the arguments after the command name. */

@@ -121,6 +121,23 @@ export function jobConfig(env: Env): JobConfig {
 }
 
 /**
+ * The flags {@link transcribeSettings} reads, for the commands that take
+ * them (`transcribe`, `run`).
+ */
+export const SETTINGS_FLAGS = {
+  model: { type: "string" },
+  "models-dir": { type: "string" },
+  language: { type: "string" },
+  formats: { type: "string" },
+  threads: { type: "string" },
+  translate: { type: "boolean" },
+  "word-timestamps": { type: "boolean" },
+  vad: { type: "boolean" },
+  "max-bytes": { type: "string" },
+  "log-level": { type: "string" },
+} as const;
+
+/**
  * Validates the whisper and output settings through `pick`, which the
  * job points at the environment and `transcribe` at its flags first.
  * `env` gives the defaults that depend on the machine (HOME).
