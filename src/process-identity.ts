@@ -4,7 +4,8 @@
  * reused by another process is not taken for the one that held it.
  */
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 
 /** Whether a process with this pid exists. */
 export function pidExists(pid: number): boolean {
@@ -54,4 +55,46 @@ function parseStart(stat: string): string | undefined {
   // The command name (field 2) may hold spaces: count from its closing ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return fields[19];
+}
+
+/** The process that made a file or folder: host, pid and start time. */
+export interface Owner {
+  host: string;
+  pid: number;
+  start?: string | undefined;
+}
+
+/**
+ * Removes the entries of `dir` whose owner (as `ownerOf` reads it from
+ * the entry's name) ran on `host` and no longer runs, and returns their
+ * paths. Entries with no readable owner, of another host, or of a live
+ * process (this one included) stay. Never throws.
+ */
+export async function removeOrphans(
+  dir: string,
+  host: string,
+  ownerOf: (name: string) => Owner | undefined | Promise<Owner | undefined>,
+): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const owner = await ownerOf(name);
+    if (owner === undefined || owner.host !== host) continue;
+    if (owner.pid === process.pid || sameProcess(owner.pid, owner.start)) {
+      continue;
+    }
+    const entry = path.join(dir, name);
+    try {
+      await rm(entry, { recursive: true, force: true });
+      removed.push(entry);
+    } catch {
+      // Removed by another process first, or not ours to remove.
+    }
+  }
+  return removed;
 }

@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 
-import { processStartSync, sameProcess } from "../process-identity.js";
+import { processStartSync, removeOrphans } from "../process-identity.js";
 import { modelFileName } from "./catalogue.js";
 
 /** The default cache folder under `home`: `<home>/.cache/durascribe/models`. */
@@ -71,32 +71,16 @@ const TEMP_OWNER = /^\..+?\.([0-9a-f]{8})-(\d+)-(\d+)-[0-9a-f]{12}\./;
 /**
  * Removes the temp files in `dir` left by processes that died before
  * renaming or removing them (a pull killed mid-download), and returns
- * their names. Temps of live processes, and of other hosts sharing the
+ * their paths. Temps of live processes, and of other hosts sharing the
  * folder, stay. Never throws.
  */
-export async function sweepStaleTemps(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  const host = hostTag();
-  for (const name of names) {
+export function sweepStaleTemps(dir: string): Promise<string[]> {
+  return removeOrphans(dir, hostTag(), (name) => {
     const m = TEMP_OWNER.exec(name);
-    if (!m || m[1] !== host) continue;
-    const pid = Number(m[2]);
+    if (!m) return undefined;
     const start = m[3] === "0" ? undefined : m[3];
-    if (pid === process.pid || sameProcess(pid, start)) continue;
-    try {
-      await rm(path.join(dir, name), { force: true });
-      removed.push(name);
-    } catch {
-      // Removed by another process first, or not ours to remove.
-    }
-  }
-  return removed;
+    return { host: m[1]!, pid: Number(m[2]), start };
+  });
 }
 
 /** Records `sha256` beside `modelFile`, atomically. */

@@ -9,21 +9,19 @@
  * Folders without an owner file, or from another host sharing the temp
  * root, are left alone: nothing here can tell whether they are in use.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
-import { processStart, sameProcess } from "../process-identity.js";
+import {
+  processStart,
+  removeOrphans,
+  type Owner,
+} from "../process-identity.js";
 
 /** The name every job temp folder starts with. */
 export const TEMP_PREFIX = "durascribe-job-";
 const OWNER = "owner.json";
-
-interface Owner {
-  host: string;
-  pid: number;
-  start?: string | undefined;
-}
 
 /** Makes a temp folder under `root`, recording this process as its owner. */
 export async function makeTempFolder(root: string): Promise<string> {
@@ -41,31 +39,10 @@ export async function makeTempFolder(root: string): Promise<string> {
  * Removes the stale temp folders under `root` and returns their paths.
  * Never throws: a folder that cannot be read or removed stays.
  */
-export async function sweepTempFolders(root: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  const host = os.hostname();
-  for (const name of names) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
-    const folder = path.join(root, name);
-    const owner = await readOwner(folder);
-    if (owner === undefined || owner.host !== host) continue;
-    if (owner.pid === process.pid || sameProcess(owner.pid, owner.start)) {
-      continue;
-    }
-    try {
-      await rm(folder, { recursive: true, force: true });
-      removed.push(folder);
-    } catch {
-      // Another job removed it first, or it is not ours to remove.
-    }
-  }
-  return removed;
+export function sweepTempFolders(root: string): Promise<string[]> {
+  return removeOrphans(root, os.hostname(), (name) =>
+    name.startsWith(TEMP_PREFIX) ? readOwner(path.join(root, name)) : undefined,
+  );
 }
 
 async function readOwner(folder: string): Promise<Owner | undefined> {
