@@ -6,10 +6,12 @@ import {
   api,
   apiUrl,
   badge,
+  dataTable,
   errorBox,
   fmtClock,
   h,
   instancePath,
+  pageButton,
   pageUrl,
   renderIfChanged,
 } from "./lib.js";
@@ -205,60 +207,27 @@ function videosView(b, batchId, state, refresh) {
   return h(
     "div",
     {},
-    h(
-      "table",
-      { class: "videos" },
-      h(
-        "caption",
-        {},
-        `Videos (${b.outcomes[state.outcome]} ${state.outcome === "all" ? "in all" : state.outcome})`,
-      ),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          [
-            "#",
-            "Title",
-            "Status",
-            "Audio",
-            "Language",
-            "Error",
-            "Transcript",
-          ].map((t) => h("th", { scope: "col" }, t)),
-        ),
-      ),
-      h("tbody", {}, rows),
+    dataTable(
+      "videos",
+      `Videos (${b.outcomes[state.outcome]} ${state.outcome === "all" ? "in all" : state.outcome})`,
+      ["#", "Title", "Status", "Audio", "Language", "Error", "Transcript"],
+      rows,
     ),
     h(
       "nav",
       { class: "paging", "aria-label": "Video pages" },
-      state.offset > 0
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "secondary",
-              onclick: go(Math.max(0, state.offset - PAGE)),
-              "data-key": "v-prev",
-            },
-            "Previous videos",
-          )
-        : null,
-      b.nextOffset !== null
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "secondary",
-              onclick: go(b.nextOffset),
-              "data-key": "v-next",
-            },
-            "Next videos",
-          )
-        : null,
+      pageButton(
+        state.offset > 0,
+        "v-prev",
+        "Previous videos",
+        go(Math.max(0, state.offset - PAGE)),
+      ),
+      pageButton(
+        b.nextOffset !== null,
+        "v-next",
+        "Next videos",
+        go(b.nextOffset),
+      ),
     ),
   );
 }

@@ -7,10 +7,12 @@ import {
   api,
   badge,
   cut,
+  dataTable,
   errorBox,
   fmtDuration,
   h,
   instancePath,
+  pageButton,
   pageUrl,
   parseJson,
   progressEl,
@@ -167,76 +169,49 @@ function childrenView(page, state, refresh) {
   return h(
     "div",
     {},
-    h(
-      "table",
-      {},
-      h("caption", {}, "Sub-orchestrations of this instance"),
-      h(
-        "thead",
-        {},
+    dataTable(
+      undefined,
+      "Sub-orchestrations of this instance",
+      ["Instance ID", "Name", "Status", "Progress", "Updated"],
+      page.instances.map((c) =>
         h(
           "tr",
           {},
-          ["Instance ID", "Name", "Status", "Progress", "Updated"].map((t) =>
-            h("th", { scope: "col" }, t),
-          ),
-        ),
-      ),
-      h(
-        "tbody",
-        {},
-        page.instances.map((c) =>
           h(
-            "tr",
-            {},
+            "th",
+            { scope: "row" },
             h(
-              "th",
-              { scope: "row" },
-              h(
-                "a",
-                {
-                  href: pageUrl("/instance", { id: c.instanceId }),
-                  class: "mono",
-                  "data-key": `c-${c.instanceId}`,
-                },
-                c.instanceId,
-              ),
+              "a",
+              {
+                href: pageUrl("/instance", { id: c.instanceId }),
+                class: "mono",
+                "data-key": `c-${c.instanceId}`,
+              },
+              c.instanceId,
             ),
-            h("td", {}, c.name),
-            h("td", {}, badge(c.status)),
-            h("td", {}, childProgress(c.customStatus)),
-            h("td", {}, timeEl(c.updatedAt)),
           ),
+          h("td", {}, c.name),
+          h("td", {}, badge(c.status)),
+          h("td", {}, childProgress(c.customStatus)),
+          h("td", {}, timeEl(c.updatedAt)),
         ),
       ),
     ),
     h(
       "nav",
       { class: "paging", "aria-label": "Sub-orchestration pages" },
-      state.cursors.length > 1
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "secondary",
-              "data-key": "c-first",
-              onclick: move(() => (state.cursors = [""])),
-            },
-            "First",
-          )
-        : null,
-      page.nextCursor
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "secondary",
-              "data-key": "c-next",
-              onclick: move(() => state.cursors.push(page.nextCursor)),
-            },
-            "Next",
-          )
-        : null,
+      pageButton(
+        state.cursors.length > 1,
+        "c-first",
+        "First",
+        move(() => (state.cursors = [""])),
+      ),
+      pageButton(
+        Boolean(page.nextCursor),
+        "c-next",
+        "Next",
+        move(() => state.cursors.push(page.nextCursor)),
+      ),
     ),
   );
 }
@@ -283,68 +258,37 @@ function historyView(page, state, refresh) {
   return h(
     "div",
     {},
-    h(
-      "table",
-      { class: "events" },
-      h(
-        "caption",
-        {},
-        `History events ${page.offset + 1}–${page.offset + page.events.length}`,
-      ),
-      h(
-        "thead",
-        {},
+    dataTable(
+      "events",
+      `History events ${page.offset + 1}–${page.offset + page.events.length}`,
+      ["#", "Event id", "Time", "Type", "Details"],
+      page.events.map((e, i) =>
         h(
           "tr",
-          {},
-          ["#", "Event id", "Time", "Type", "Details"].map((t) =>
-            h("th", { scope: "col" }, t),
-          ),
-        ),
-      ),
-      h(
-        "tbody",
-        {},
-        page.events.map((e, i) =>
-          h(
-            "tr",
-            { class: `event ${e.type}` },
-            h("td", {}, page.offset + i + 1),
-            h("td", {}, e.eventId),
-            h("td", {}, timeEl(e.timestamp)),
-            h("td", {}, e.type),
-            h("td", {}, eventDetails(e)),
-          ),
+          { class: `event ${e.type}` },
+          h("td", {}, page.offset + i + 1),
+          h("td", {}, e.eventId),
+          h("td", {}, timeEl(e.timestamp)),
+          h("td", {}, e.type),
+          h("td", {}, eventDetails(e)),
         ),
       ),
     ),
     h(
       "nav",
       { class: "paging", "aria-label": "History pages" },
-      page.offset > 0
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "secondary",
-              "data-key": "h-prev",
-              onclick: go(Math.max(0, page.offset - state.limit)),
-            },
-            "Earlier events",
-          )
-        : null,
-      page.nextOffset !== null
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "secondary",
-              "data-key": "h-next",
-              onclick: go(page.nextOffset),
-            },
-            "Later events",
-          )
-        : null,
+      pageButton(
+        page.offset > 0,
+        "h-prev",
+        "Earlier events",
+        go(Math.max(0, page.offset - state.limit)),
+      ),
+      pageButton(
+        page.nextOffset !== null,
+        "h-next",
+        "Later events",
+        go(page.nextOffset),
+      ),
     ),
   );
 }

@@ -32,6 +32,38 @@ function append(el, children) {
   }
 }
 
+/**
+ * A table with a caption, a header row naming `columns`, and `rows`;
+ * `cls` is its class, if any.
+ */
+export function dataTable(cls, caption, columns, rows) {
+  return h(
+    "table",
+    { class: cls },
+    h("caption", {}, caption),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        columns.map((t) => h("th", { scope: "col" }, t)),
+      ),
+    ),
+    h("tbody", {}, rows),
+  );
+}
+
+/** A paging button, or null when there is no such page (`show` false). */
+export function pageButton(show, key, text, onclick) {
+  if (!show) return null;
+  return h(
+    "button",
+    { type: "button", class: "secondary", "data-key": key, onclick },
+    text,
+  );
+}
+
 /** A query string from an object, skipping empty values. */
 export function queryString(query = {}) {
   const q = new URLSearchParams();

@@ -5,6 +5,7 @@ import {
   api,
   badge,
   cut,
+  dataTable,
   errorBox,
   every,
   h,
@@ -303,27 +304,11 @@ function tableView(list, f) {
   return h(
     "div",
     {},
-    h(
-      "table",
-      { class: "instances" },
-      h("caption", {}, "Instances, newest first"),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          [
-            "Instance ID",
-            "Name",
-            "Status",
-            "Created",
-            "Completed",
-            "Progress",
-          ].map((t) => h("th", { scope: "col" }, t)),
-        ),
-      ),
-      h("tbody", {}, rows),
+    dataTable(
+      "instances",
+      "Instances, newest first",
+      ["Instance ID", "Name", "Status", "Created", "Completed", "Progress"],
+      rows,
     ),
     paging,
   );
