@@ -15,14 +15,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { recordingListener, type RecordedRequest } from "./recording.js";
+
 /** A request the server received. */
-export interface ArmRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingMessage["headers"];
-  body: unknown;
-}
+export type ArmRequest = RecordedRequest;
 
 /** The fake ARM server. */
 export interface ArmServer {
@@ -128,15 +124,12 @@ export async function startArmServer(): Promise<ArmServer> {
   const state = { inProgressPolls: 1 };
   let counter = 0;
 
-  const handle = (req: IncomingMessage, res: ServerResponse, body: unknown) => {
-    const u = new URL(req.url!, "https://127.0.0.1");
-    requests.push({
-      method: req.method!,
-      path: u.pathname,
-      query: u.searchParams,
-      headers: req.headers,
-      body,
-    });
+  const handle = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    u: URL,
+    body: unknown,
+  ) => {
     const send = (
       status: number,
       json?: unknown,
@@ -250,14 +243,10 @@ export async function startArmServer(): Promise<ArmServer> {
     );
   };
 
-  const server = https.createServer({ key, cert }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      handle(req, res, text ? JSON.parse(text) : undefined);
-    });
-  });
+  const server = https.createServer(
+    { key, cert },
+    recordingListener(requests, "https://127.0.0.1", handle),
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const agent = new https.Agent({ ca: cert });

@@ -10,14 +10,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 
+import { recordingListener, type RecordedRequest } from "./recording.js";
+
 /** A request the server received. */
-export interface KubeRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingMessage["headers"];
-  body: any;
-}
+export type KubeRequest = RecordedRequest<any>;
 
 /** What the test makes a Job's pod report. */
 export interface FakeJobState {
@@ -58,15 +54,12 @@ export async function startKubeServer(): Promise<KubeServer> {
   const jobs = new Map<string, any>();
   const states = new Map<string, FakeJobState>();
 
-  const handle = (req: IncomingMessage, res: ServerResponse, body: any) => {
-    const u = new URL(req.url!, "http://127.0.0.1");
-    requests.push({
-      method: req.method!,
-      path: u.pathname,
-      query: u.searchParams,
-      headers: req.headers,
-      body,
-    });
+  const handle = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    u: URL,
+    body: any,
+  ) => {
     const send = (status: number, json: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(json));
@@ -199,14 +192,9 @@ export async function startKubeServer(): Promise<KubeServer> {
     );
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      handle(req, res, text ? JSON.parse(text) : undefined);
-    });
-  });
+  const server = http.createServer(
+    recordingListener(requests, "http://127.0.0.1", handle),
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
