@@ -8,14 +8,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 
 import { defaultModelsDir } from "../../src/models/cache.js";
 import { writeEmptyModel } from "../support/empty-model.js";
-
-const cli = fileURLToPath(
-  new URL("../../../bin/durascribe.js", import.meta.url),
-);
+import { CLI as cli } from "../support/cli.js";
 
 /** The real tiny.en when it is cached here, else an empty model (no text). */
 export async function testModel(

@@ -8,7 +8,6 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
 import { ConfigError } from "../../src/errors.js";
 import { writeChecksum } from "../../src/models/cache.js";
@@ -19,10 +18,8 @@ import {
 } from "../../src/models/catalogue.js";
 import { modelsConfig } from "../../src/models/config.js";
 import { resolveModel } from "../../src/models/resolve.js";
+import { CLI } from "../support/cli.js";
 
-const CLI = fileURLToPath(
-  new URL("../../../bin/durascribe.js", import.meta.url),
-);
 let root: string;
 let cache: string;
 

@@ -8,14 +8,11 @@ import { watch } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import type { JobManifest } from "../../src/transcribe/manifest.js";
+import { CLI } from "../support/cli.js";
 
-/** The CLI entry point of this checkout. */
-export const CLI = fileURLToPath(
-  new URL("../../../bin/durascribe.js", import.meta.url),
-);
+export { CLI };
 
 /** How a child process ended, and what it printed. */
 export interface Exit {

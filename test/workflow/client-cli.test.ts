@@ -1,7 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 
 import { OrchestrationStatus } from "@microsoft/durabletask-js";
 
@@ -13,10 +12,7 @@ import type {
 import { InstantRunner } from "../support/instant-runner.js";
 import { eventually } from "../hub/helpers.js";
 import { fastOptions, startWorkflow, type Workflow } from "./helpers.js";
-
-const cli = fileURLToPath(
-  new URL("../../../bin/durascribe.js", import.meta.url),
-);
+import { CLI as cli } from "../support/cli.js";
 
 /** Instant, except media whose URL says "forever": those never end. */
 class MixedRunner implements JobRunner {

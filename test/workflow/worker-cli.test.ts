@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 
 import { OrchestrationStatus } from "@microsoft/durabletask-js";
 
@@ -15,10 +14,7 @@ import { createClient } from "../../src/workflow/worker.js";
 import { deferrer, startHub, tempDir } from "../hub/helpers.js";
 import { FAKE_JOB, fakeMedia } from "../runners/helpers.js";
 import { fastOptions } from "./helpers.js";
-
-const cli = fileURLToPath(
-  new URL("../../../bin/durascribe.js", import.meta.url),
-);
+import { CLI as cli } from "../support/cli.js";
 
 /** `durascribe worker` as a child process; resolves once it has started. */
 async function spawnWorker(
