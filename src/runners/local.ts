@@ -187,16 +187,10 @@ export class LocalRunner implements JobRunner {
 
   /** Queued and running executions, from the records. */
   async unfinished(): Promise<{ name: string; key: string }[]> {
-    const found: { name: string; key: string }[] = [];
-    for (const name of await this.records.names()) {
-      const record = await this.records.read(name);
-      if (!record || record.state === "stopped") continue;
-      if ((await this.records.exitCode(name)) !== undefined) continue;
-      if (record.state === "queued" || isAlive(record)) {
-        found.push({ name, key: record.key });
-      }
-    }
-    return found;
+    return (await this.openRecords()).map((r) => ({
+      name: r.name,
+      key: r.key,
+    }));
   }
 
   /**
@@ -310,16 +304,11 @@ export class LocalRunner implements JobRunner {
 
   /** Reads every record: alive ones are adopted, queued ones queued. */
   private async adopt(): Promise<void> {
-    const records: ExecutionRecord[] = [];
-    for (const name of await this.records.names()) {
-      const record = await this.records.read(name);
-      if (record) records.push(record);
-    }
+    const records = await this.openRecords();
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const r of records) {
-      if ((await this.records.exitCode(r.name)) !== undefined) continue;
       if (r.state === "queued") this.queue.push(r.name);
-      if (r.state === "running" && isAlive(r)) this.adopted.add(r.name);
+      else this.adopted.add(r.name);
     }
     if (this.adopted.size > 0) {
       this.adoptTimer = setInterval(
@@ -328,6 +317,22 @@ export class LocalRunner implements JobRunner {
       );
       this.adoptTimer.unref();
     }
+  }
+
+  /**
+   * The records of executions that have not ended: queued, or running
+   * with their process alive, and no exit file yet.
+   */
+  private async openRecords(): Promise<ExecutionRecord[]> {
+    const open: ExecutionRecord[] = [];
+    for (const name of await this.records.names()) {
+      const r = await this.records.read(name);
+      if (!r || (await this.records.exitCode(name)) !== undefined) continue;
+      if (r.state === "queued" || (r.state === "running" && isAlive(r))) {
+        open.push(r);
+      }
+    }
+    return open;
   }
 
   private checkAdopted(): void {
