@@ -2,6 +2,7 @@
  * Media the job can read where it lies: a local path or a `file:` URL.
  */
 import { stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -37,25 +38,27 @@ export async function localMedia(
 ): Promise<string> {
   const file = typeof location === "string" ? location : filePath(location);
   const resolved = path.resolve(file);
+  let info: Stats;
   try {
-    const info = await stat(resolved);
-    if (info.isFile() && info.size > maxBytes) {
-      throw new PermanentMediaError(
-        `media file ${source} is larger than the limit of ${maxBytes} bytes (it is ${info.size} bytes; DURASCRIBE_MAX_BYTES sets the limit)`,
-        "E_MEDIA_TOO_LARGE",
-      );
-    }
-    if (info.isFile()) return resolved;
+    info = await stat(resolved);
   } catch (err) {
-    if (err instanceof PermanentMediaError) throw err;
     throw new PermanentMediaError(
       `media file ${source} cannot be read: ${(err as Error).message}`,
       "E_MEDIA_NOT_FOUND",
       { cause: err },
     );
   }
-  throw new PermanentMediaError(
-    `media path ${source} is not a file`,
-    "E_MEDIA_NOT_FILE",
-  );
+  if (!info.isFile()) {
+    throw new PermanentMediaError(
+      `media path ${source} is not a file`,
+      "E_MEDIA_NOT_FILE",
+    );
+  }
+  if (info.size > maxBytes) {
+    throw new PermanentMediaError(
+      `media file ${source} is larger than the limit of ${maxBytes} bytes (it is ${info.size} bytes; DURASCRIBE_MAX_BYTES sets the limit)`,
+      "E_MEDIA_TOO_LARGE",
+    );
+  }
+  return resolved;
 }
